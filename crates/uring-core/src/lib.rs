@@ -1,0 +1,18 @@
+//! uring-core: Linux io_uring for the `uring` npm package, with no napi in it.
+//!
+//! - [`setup`]: io_uring_setup with every flag, and setup errors that say why and what to do.
+//! - [`probe`]: the opcode table (name, first kernel) and the probe of the running kernel.
+//! - [`squeue`]: the staging format JS writes ops in, validated and turned into SQEs.
+//! - [`cqueue`]: the completion mirror JS reads CQEs from.
+//! - [`ring`]: the ring itself: submit, reap, wait, close; op memory kept alive until its CQE.
+//! - [`diagnose`]: sysctls, seccomp and limits that explain a refused setup.
+
+pub mod cqueue;
+pub mod diagnose;
+pub mod probe;
+pub mod ring;
+pub mod setup;
+pub mod squeue;
+
+pub use ring::{CloseOutcome, Ring, RingError, SubmitOutcome};
+pub use setup::{SetupError, SetupOptions, SqPoll};

@@ -1,0 +1,669 @@
+//! The ring (L1) and its queues (L2): staged entries in, copied completions out.
+//!
+//! JavaScript stages ops as numbers in a `Float64Array` (see [`crate::squeue`]); one call to
+//! [`Ring::submit`] validates every staged entry, pushes them as SQEs (all or none), enters the
+//! kernel at most once (plus retries for EINTR/EBUSY), and copies completions into an `Int32Array`
+//! mirror (see [`crate::cqueue`]). Each op occupies a *slot*; the slot is the SQE's user_data, and
+//! it stays live until the op's final CQE, which is also when the memory the op refers to may be
+//! released (the `K` keepalive token of its batch).
+
+use crate::cqueue::{self, MIRROR_HEADER};
+use crate::probe::{probe_ring, ProbeResult};
+use crate::setup::{self, RawParams, SetupError, SetupOptions};
+use crate::squeue::{self, Buffers, OpError};
+use io_uring::{cqueue::Entry as Cqe, opcode, squeue::Entry as Sqe, types, IoUring};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
+const IORING_ENTER_SQ_WAKEUP: u32 = 1 << 1;
+const IORING_ENTER_SQ_WAIT: u32 = 1 << 2;
+const IORING_ENTER_EXT_ARG: u32 = 1 << 3;
+const SETUP_IOPOLL: u32 = 1 << 0;
+const SETUP_SQPOLL: u32 = 1 << 1;
+const SETUP_R_DISABLED: u32 = 1 << 6;
+const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
+const FEAT_EXT_ARG: u32 = 1 << 8;
+const CQE_F_MORE: u32 = 1 << 1;
+
+/// user_data of ops the ring issues itself (cancel on close, wait timeouts on pre-5.11 kernels):
+/// their CQEs never reach JavaScript.
+const INTERNAL: u64 = 1 << 63;
+/// Marks an internal wait timer; the low 32 bits carry its generation.
+const TIMER: u64 = 1 << 62;
+/// Most slots a ring tracks; a slot number beyond it is an error, not an allocation.
+pub const MAX_SLOTS: u32 = 1 << 22;
+const NO_KEEP: u32 = u32::MAX;
+
+/// `struct io_uring_getevents_arg` (5.11+), for a wait with a timeout.
+#[repr(C)]
+struct GetEventsArg {
+    sigmask: u64,
+    sigmask_sz: u32,
+    min_wait_usec: u32,
+    ts: u64,
+}
+
+#[derive(Default)]
+struct Slot {
+    live: bool,
+    keep: u32,
+    /// iovecs of a readv/writev, owned here until the CQE (capacity reused across ops).
+    iov: Vec<libc::iovec>,
+}
+
+/// An error of a ring operation, with a stable code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingError {
+    pub code: &'static str,
+    pub message: String,
+    pub errno: Option<i32>,
+}
+
+impl RingError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        RingError { code, message: message.into(), errno: None }
+    }
+    fn io(what: &str, e: io::Error) -> Self {
+        let errno = e.raw_os_error();
+        let name = errno.map(setup::errno_name).unwrap_or("EIO");
+        RingError { code: name, message: format!("{what} failed: {e}"), errno }
+    }
+    pub fn closed() -> Self {
+        RingError::new("ERR_URING_CLOSED", "the ring is closed")
+    }
+}
+
+impl From<OpError> for RingError {
+    fn from(e: OpError) -> Self {
+        RingError { code: e.code, message: e.message, errno: None }
+    }
+}
+
+impl std::fmt::Display for RingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for RingError {}
+
+/// What one [`Ring::submit`] call did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubmitOutcome {
+    /// Staged entries pushed into the SQ.
+    pub pushed: u32,
+    /// Completions copied into the mirror.
+    pub completions: u32,
+    /// The wait ended on its timeout before `wait` completions arrived.
+    pub timed_out: bool,
+}
+
+/// How [`Ring::close`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseOutcome {
+    /// Ops that were in flight when close began.
+    pub cancelled: usize,
+    /// Ops whose CQE never came within the grace period: their memory is leaked, not freed.
+    pub leaked: usize,
+}
+
+/// A ring and the bookkeeping that keeps op memory alive until the kernel is done with it.
+/// `K` is a keepalive token (in the Node binding: a reference to the batch's JS buffers); it is
+/// dropped when the last op that used it completes.
+pub struct Ring<K> {
+    io: Option<IoUring>,
+    params: RawParams,
+    probe: Option<ProbeResult>,
+    slots: Vec<Slot>,
+    in_flight: usize,
+    keeps: Vec<Option<(K, u32)>>,
+    free_keeps: Vec<u32>,
+    scratch: Vec<Sqe>,
+    enabled: bool,
+    timer_gen: u64,
+    timer_fired: bool,
+}
+
+impl<K> Ring<K> {
+    pub fn new(opts: &SetupOptions) -> Result<Self, SetupError> {
+        let io = setup::setup(opts)?;
+        let params = setup::raw_params(&io);
+        Ok(Ring {
+            io: Some(io),
+            params,
+            probe: None,
+            slots: Vec::new(),
+            in_flight: 0,
+            keeps: Vec::new(),
+            free_keeps: Vec::new(),
+            scratch: Vec::new(),
+            enabled: params.flags & SETUP_R_DISABLED == 0,
+            timer_gen: 0,
+            timer_fired: false,
+        })
+    }
+
+    pub fn params(&self) -> RawParams {
+        self.params
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.io.is_none()
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    pub fn fd(&self) -> Result<i32, RingError> {
+        Ok(self.io()?.as_raw_fd())
+    }
+
+    fn io(&self) -> Result<&IoUring, RingError> {
+        self.io.as_ref().ok_or_else(RingError::closed)
+    }
+
+    pub fn probe(&mut self) -> Result<&ProbeResult, RingError> {
+        if self.probe.is_none() {
+            self.probe = Some(probe_ring(self.io()?));
+        }
+        Ok(self.probe.as_ref().unwrap())
+    }
+
+    /// IORING_REGISTER_ENABLE_RINGS for a ring set up with `disabled`.
+    pub fn enable(&mut self) -> Result<(), RingError> {
+        let io = self.io()?;
+        if self.enabled {
+            return Err(RingError::new("ERR_URING_ALREADY_ENABLED", "the ring is already enabled"));
+        }
+        io.submitter().register_enable_rings().map_err(|e| RingError::io("IORING_REGISTER_ENABLE_RINGS", e))?;
+        self.enabled = true;
+        Ok(())
+    }
+
+    /// SQEs pushed but not yet consumed by the kernel (only non-zero with sqpoll, or after an
+    /// enter that stopped early).
+    pub fn sq_pending(&mut self) -> u32 {
+        match self.io.as_mut() {
+            Some(io) => io.submission().len() as u32,
+            None => 0,
+        }
+    }
+
+    /// Free SQ slots.
+    pub fn sq_space(&mut self) -> u32 {
+        match self.io.as_mut() {
+            Some(io) => {
+                let sq = io.submission();
+                (sq.capacity() - sq.len()) as u32
+            }
+            None => 0,
+        }
+    }
+
+    fn add_keep(&mut self, k: K) -> u32 {
+        if let Some(i) = self.free_keeps.pop() {
+            self.keeps[i as usize] = Some((k, 0));
+            i
+        } else {
+            self.keeps.push(Some((k, 0)));
+            (self.keeps.len() - 1) as u32
+        }
+    }
+
+    fn release_slot(&mut self, slot: u32) {
+        let s = &mut self.slots[slot as usize];
+        if !s.live {
+            return;
+        }
+        s.live = false;
+        s.iov.clear();
+        let keep = std::mem::replace(&mut s.keep, NO_KEEP);
+        self.in_flight -= 1;
+        if keep != NO_KEEP {
+            let entry = &mut self.keeps[keep as usize];
+            if let Some((_, n)) = entry.as_mut() {
+                *n -= 1;
+                if *n == 0 {
+                    *entry = None; // drops K: the batch's memory may go now
+                    self.free_keeps.push(keep);
+                }
+            }
+        }
+    }
+
+    /// Validates `count` staged entries, pushes them (all or none), enters the kernel, and copies
+    /// completions into `mirror`. `wait` > 0 blocks until that many completions are available
+    /// (or `timeout` passes).
+    pub fn submit(
+        &mut self,
+        staging: &[f64],
+        count: usize,
+        bufs: &mut dyn Buffers,
+        keep: Option<K>,
+        wait: u32,
+        timeout: Option<Duration>,
+        mirror: &mut [i32],
+    ) -> Result<SubmitOutcome, RingError> {
+        if self.io.is_none() {
+            return Err(RingError::closed());
+        }
+        if mirror.len() < MIRROR_HEADER + cqueue::CQE_STRIDE {
+            return Err(RingError::new("ERR_INVALID_ARG_VALUE", "the completion mirror is too small"));
+        }
+        if count * squeue::STRIDE > staging.len() {
+            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("{count} entries do not fit the staging area")));
+        }
+        if count > 0 && !self.enabled {
+            return Err(RingError::new("ERR_URING_DISABLED_RING", "the ring was set up with disabled: true; call ring.enable() first"));
+        }
+        let pushed = if count > 0 { self.push_staged(staging, count, bufs, keep)? } else { 0 };
+        let mut out = SubmitOutcome { pushed, ..Default::default() };
+        // CQEs JS has not consumed yet stay at the front; new ones are appended after them.
+        let cap = ((mirror.len() - MIRROR_HEADER) / cqueue::CQE_STRIDE) as i32;
+        mirror[cqueue::H_COUNT] = mirror[cqueue::H_COUNT].clamp(0, cap);
+        let before = mirror[cqueue::H_COUNT];
+        let timed_out = self.enter(wait, timeout, mirror)?;
+        out.timed_out = timed_out;
+        out.completions = (mirror[cqueue::H_COUNT] - before) as u32;
+        self.write_header(mirror);
+        Ok(out)
+    }
+
+    /// Copies what is in the CQ into the mirror without submitting; enters the kernel only when
+    /// it must (DEFER_TASKRUN task work, IOPOLL reaping, overflowed CQEs to flush).
+    pub fn reap(&mut self, mirror: &mut [i32]) -> Result<u32, RingError> {
+        self.submit(&[], 0, &mut squeue::NoBuffers, None, 0, None, mirror).map(|o| o.completions)
+    }
+
+    fn write_header(&mut self, mirror: &mut [i32]) {
+        let io = self.io.as_mut().expect("open");
+        let overflow = io.completion().overflow();
+        let mut cq = io.completion();
+        cq.sync();
+        let ready = cq.len();
+        drop(cq);
+        let pending = io.submission().len();
+        mirror[cqueue::H_SQ_PENDING] = pending as i32;
+        mirror[cqueue::H_CQ_READY] = ready as i32;
+        mirror[cqueue::H_OVERFLOW] = overflow as i32;
+        mirror[cqueue::H_IN_FLIGHT] = self.in_flight as i32;
+    }
+
+    fn push_staged(&mut self, staging: &[f64], count: usize, bufs: &mut dyn Buffers, keep: Option<K>) -> Result<u32, RingError> {
+        let sqpoll = self.params.flags & SETUP_SQPOLL != 0;
+        // Room in the SQ: with sqpoll the kernel thread may not have consumed earlier SQEs yet.
+        loop {
+            let space = self.sq_space() as usize;
+            if space >= count {
+                break;
+            }
+            if count > self.params.sq_entries as usize {
+                return Err(RingError::new("ERR_URING_SQ_FULL", format!("{count} entries do not fit an SQ of {}", self.params.sq_entries)));
+            }
+            if sqpoll {
+                // SAFETY: IORING_ENTER_SQ_WAIT takes no argument; it only waits for SQ space.
+                unsafe { self.io()?.submitter().enter::<libc::sigset_t>(0, 0, IORING_ENTER_SQ_WAIT, None) }
+                    .map_err(|e| RingError::io("io_uring_enter(SQ_WAIT)", e))?;
+            } else {
+                self.flush_sq()?;
+                if (self.sq_space() as usize) < count {
+                    return Err(RingError::new("ERR_URING_SQ_FULL", format!("the SQ has room for {} of {count} entries", self.sq_space())));
+                }
+            }
+        }
+
+        // Pass 1: decode and validate everything; mark slots live only once all are valid.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let mut iovs: Vec<(u32, Vec<libc::iovec>)> = Vec::new();
+        let result = (|| -> Result<(), RingError> {
+            for i in 0..count {
+                let rec = &staging[i * squeue::STRIDE..(i + 1) * squeue::STRIDE];
+                let slot = squeue::slot_of(rec)?;
+                self.ensure_slot(slot)?;
+                if self.slots[slot as usize].live || iovs.iter().any(|(s, _)| *s == slot) || scratch.iter().any(|e| e.get_user_data() == slot as u64) {
+                    return Err(RingError::new("ERR_URING_SLOT_BUSY", format!("slot {slot} is already in flight")));
+                }
+                let mut iov = std::mem::take(&mut self.slots[slot as usize].iov);
+                let entry = squeue::encode(rec, bufs, &mut iov);
+                match entry {
+                    Ok(e) => {
+                        scratch.push(e.user_data(slot as u64));
+                        if !iov.is_empty() {
+                            iovs.push((slot, iov));
+                        } else {
+                            self.slots[slot as usize].iov = iov;
+                        }
+                    }
+                    Err(e) => {
+                        self.slots[slot as usize].iov = iov;
+                        return Err(RingError::from(e).at(i));
+                    }
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            for (slot, iov) in iovs {
+                self.slots[slot as usize].iov = iov;
+            }
+            self.scratch = scratch;
+            return Err(e);
+        }
+        // The iovec arrays now live in their slots; their heap storage does not move when the
+        // Vec is moved, so the pointers encoded in pass 1 stay valid.
+        for (slot, iov) in iovs {
+            self.slots[slot as usize].iov = iov;
+        }
+
+        let keep_id = keep.map(|k| self.add_keep(k)).unwrap_or(NO_KEEP);
+        for e in &scratch {
+            let slot = e.get_user_data() as usize;
+            let s = &mut self.slots[slot];
+            s.live = true;
+            s.keep = keep_id;
+        }
+        if keep_id != NO_KEEP {
+            if let Some((_, n)) = self.keeps[keep_id as usize].as_mut() {
+                *n = scratch.len() as u32;
+            }
+        }
+        self.in_flight += scratch.len();
+        let io = self.io.as_mut().expect("open");
+        // SAFETY: every entry was validated by squeue::encode: its pointers come from `bufs`
+        // (kept alive by `keep` until the slot's final CQE) or from the slot's own iovec storage,
+        // which is not touched until release_slot runs for that CQE.
+        unsafe { io.submission().push_multiple(&scratch) }
+            .map_err(|_| RingError::new("ERR_URING_SQ_FULL", "the SQ filled up while pushing"))?;
+        self.scratch = scratch;
+        Ok(count as u32)
+    }
+
+    fn ensure_slot(&mut self, slot: u32) -> Result<(), RingError> {
+        if slot >= MAX_SLOTS {
+            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("slot {slot} is beyond {MAX_SLOTS}")));
+        }
+        if self.slots.len() <= slot as usize {
+            let n = (slot as usize + 1).next_power_of_two().max(64);
+            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, iov: Vec::new() });
+        }
+        Ok(())
+    }
+
+    /// Submits what the SQ holds without waiting (used when the SQ is full before a push).
+    fn flush_sq(&mut self) -> Result<(), RingError> {
+        let io = self.io()?;
+        match io.submit() {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN) | Some(libc::EINTR)) => Ok(()),
+            Err(e) => Err(RingError::io("io_uring_enter", e)),
+        }
+    }
+
+    /// One io_uring_enter (retried on EINTR and, after making CQ room, on EBUSY), then copies
+    /// completions out. Returns whether the wait timed out.
+    fn enter(&mut self, wait: u32, timeout: Option<Duration>, mirror: &mut [i32]) -> Result<bool, RingError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let flags = self.params.flags;
+        let ext_arg = self.params.features & FEAT_EXT_ARG != 0;
+        let mut timed_out = false;
+        let mut fallback_timer_armed = false;
+        loop {
+            // Completions already here count toward the wait and make room in the CQ.
+            self.copy_out(mirror);
+            let have = mirror[cqueue::H_COUNT] as u32;
+            let want = wait.saturating_sub(have);
+            let io = self.io.as_mut().expect("open");
+            let mut sq = io.submission();
+            sq.sync();
+            let to_submit = sq.len() as u32;
+            let need_wakeup = sq.need_wakeup();
+            let overflow = sq.cq_overflow();
+            let taskrun = sq.taskrun();
+            drop(sq);
+            let sqpoll = flags & SETUP_SQPOLL != 0;
+            let mut enter_flags = 0;
+            if sqpoll && need_wakeup {
+                enter_flags |= IORING_ENTER_SQ_WAKEUP;
+            }
+            let getevents = want > 0
+                || overflow
+                || taskrun
+                || flags & (SETUP_DEFER_TASKRUN | SETUP_IOPOLL) != 0;
+            if getevents {
+                enter_flags |= IORING_ENTER_GETEVENTS;
+            }
+            let submit_now = if sqpoll { 0 } else { to_submit };
+            if submit_now == 0 && enter_flags == 0 {
+                return Ok(timed_out);
+            }
+            if (have as usize + cqueue_room_needed(want)) * cqueue::CQE_STRIDE + MIRROR_HEADER > mirror.len() && want > 0 {
+                // The mirror is full: return what we have; the caller reaps and waits again.
+                return Ok(false);
+            }
+            let remaining = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d && want > 0 {
+                        return Ok(true);
+                    }
+                    Some(d.saturating_duration_since(now).max(Duration::from_micros(1)))
+                }
+                None => None,
+            };
+            let res = match remaining {
+                Some(rem) if want > 0 && ext_arg => {
+                    let ts = types::Timespec::from(rem);
+                    let arg = GetEventsArg { sigmask: 0, sigmask_sz: 0, min_wait_usec: 0, ts: &ts as *const _ as u64 };
+                    // SAFETY: `arg` and `ts` outlive the call; EXT_ARG tells the kernel `arg` is an
+                    // io_uring_getevents_arg of size_of::<GetEventsArg>() bytes, which it is.
+                    unsafe { io.submitter().enter(submit_now, want, enter_flags | IORING_ENTER_EXT_ARG, Some(&arg)) }
+                }
+                Some(rem) if want > 0 => {
+                    // Before 5.11: a TIMEOUT op of our own bounds the wait; its CQE is internal.
+                    if !fallback_timer_armed {
+                        let ts = types::Timespec::from(rem);
+                        self.timer_gen = self.timer_gen.wrapping_add(1) & 0xffff_ffff;
+                        self.timer_fired = false;
+                        let t = opcode::Timeout::new(&ts).build().user_data(INTERNAL | TIMER | self.timer_gen);
+                        // SAFETY: the kernel copies the timespec at prep, which happens inside the
+                        // enter below, while `ts` is alive (FEAT_SUBMIT_STABLE, 5.5+).
+                        if unsafe { io.submission().push(&t) }.is_ok() {
+                            fallback_timer_armed = true;
+                        }
+                    }
+                    let mut sq = io.submission();
+                    sq.sync();
+                    let n = if sqpoll { 0 } else { sq.len() as u32 };
+                    drop(sq);
+                    // SAFETY: no argument is passed.
+                    unsafe { io.submitter().enter::<libc::sigset_t>(n, 1, enter_flags, None) }
+                }
+                _ => {
+                    // SAFETY: no argument is passed; flags are GETEVENTS/SQ_WAKEUP only.
+                    unsafe { io.submitter().enter::<libc::sigset_t>(submit_now, want, enter_flags, None) }
+                }
+            };
+            match res {
+                Ok(_) => {
+                    self.copy_out(mirror);
+                    if fallback_timer_armed && self.timer_fired {
+                        return Ok((mirror[cqueue::H_COUNT] as u32) < wait);
+                    }
+                    if (mirror[cqueue::H_COUNT] as u32) >= wait {
+                        return Ok(false);
+                    }
+                    if want == 0 {
+                        // Nothing to wait for; one pass was the job (a later pass only if the
+                        // kernel did not take all SQEs).
+                        let io = self.io.as_mut().expect("open");
+                        if sqpoll || io.submission().is_empty() {
+                            return Ok(false);
+                        }
+                    }
+                }
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::ETIME) => {
+                        timed_out = true;
+                        self.copy_out(mirror);
+                        return Ok(timed_out);
+                    }
+                    Some(libc::EINTR) => continue,
+                    Some(libc::EBUSY) | Some(libc::EAGAIN) => {
+                        // CQ overflow backlog or no memory for requests: copy out what is there
+                        // to make room; if nothing could be copied, give the caller the turn.
+                        let before = mirror[cqueue::H_COUNT];
+                        self.copy_out(mirror);
+                        if mirror[cqueue::H_COUNT] == before {
+                            return Ok(false);
+                        }
+                    }
+                    _ => return Err(RingError::io("io_uring_enter", e)),
+                },
+            }
+        }
+    }
+
+    /// Copies CQEs into the mirror after its header, up to its capacity, releasing the slots of
+    /// final completions. Internal CQEs are consumed here.
+    fn copy_out(&mut self, mirror: &mut [i32]) {
+        let cap = (mirror.len() - MIRROR_HEADER) / cqueue::CQE_STRIDE;
+        let mut n = mirror[cqueue::H_COUNT] as usize;
+        let (timer_gen, mut timer_fired) = (self.timer_gen, false);
+        if n < cap {
+            let io = self.io.as_mut().expect("open");
+            let mut taken: Vec<Cqe> = Vec::new();
+            {
+                let mut cq = io.completion();
+                while n + taken.len() < cap {
+                    match cq.next() {
+                        Some(c) => {
+                            let ud = c.user_data();
+                            if ud & INTERNAL == 0 {
+                                taken.push(c);
+                            } else if ud == INTERNAL | TIMER | timer_gen {
+                                timer_fired = true;
+                            }
+                        }
+                        None => break,
+                    }
+                }
+            }
+            for c in taken {
+                self.deliver(&c, mirror, n);
+                n += 1;
+            }
+        }
+        self.timer_fired |= timer_fired;
+        mirror[cqueue::H_COUNT] = n as i32;
+    }
+
+    fn deliver(&mut self, c: &Cqe, mirror: &mut [i32], n: usize) {
+        let slot = c.user_data() as u32;
+        let at = MIRROR_HEADER + n * cqueue::CQE_STRIDE;
+        mirror[at] = slot as i32;
+        mirror[at + 1] = c.result();
+        mirror[at + 2] = c.flags() as i32;
+        mirror[at + 3] = 0;
+        if c.flags() & CQE_F_MORE == 0 && (slot as usize) < self.slots.len() {
+            self.release_slot(slot);
+        }
+    }
+
+    /// Cancels what is in flight, waits for those CQEs (up to `grace`), then frees the ring.
+    /// Ops that never complete keep their memory (leaked) rather than having it freed under the
+    /// kernel. Idempotent.
+    pub fn close(&mut self, grace: Duration) -> CloseOutcome {
+        let Some(io) = self.io.as_mut() else {
+            return CloseOutcome { cancelled: 0, leaked: 0 };
+        };
+        let cancelled = self.in_flight;
+        // Staged-but-unsubmitted SQEs reach the kernel with the cancel and are cancelled too.
+        let deadline = Instant::now() + grace;
+        let mut last_cancel: Option<Instant> = None;
+        let any_cancel = self.probe.as_ref().map(|p| p.last_op.unwrap_or(0) >= 45).unwrap_or_else(|| {
+            crate::probe::kernel_version_le("5.19", &crate::diagnose::kernel_release())
+        });
+        if !self.enabled && self.in_flight > 0 {
+            // A disabled ring cannot run anything; what was pushed never reached the kernel.
+            let _ = io.submitter().register_enable_rings();
+            self.enabled = true;
+        }
+        while self.in_flight > 0 && Instant::now() < deadline {
+            if last_cancel.is_none_or(|t| t.elapsed() > Duration::from_millis(50)) {
+                last_cancel = Some(Instant::now());
+                let io = self.io.as_mut().expect("open");
+                if any_cancel {
+                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL | 2);
+                    // SAFETY: AsyncCancel2 carries no pointers into our memory.
+                    let _ = unsafe { io.submission().push(&e) };
+                } else {
+                    let live: Vec<u64> = self.slots.iter().enumerate().filter(|(_, s)| s.live).map(|(i, _)| i as u64).collect();
+                    for ud in live {
+                        let e = opcode::AsyncCancel::new(ud).build().user_data(INTERNAL | 2);
+                        // SAFETY: AsyncCancel carries no pointers.
+                        if unsafe { io.submission().push(&e) }.is_err() {
+                            let _ = io.submit();
+                            break;
+                        }
+                    }
+                }
+            }
+            let io = self.io.as_mut().expect("open");
+            let ts = types::Timespec::from(Duration::from_millis(20));
+            let args = types::SubmitArgs::new().timespec(&ts);
+            let r = if self.params.features & FEAT_EXT_ARG != 0 {
+                io.submitter().submit_with_args(1, &args)
+            } else {
+                io.submitter().submit_and_wait(1)
+            };
+            if let Err(e) = r {
+                if !matches!(e.raw_os_error(), Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN)) {
+                    break;
+                }
+            }
+            let ready: Vec<(u64, u32)> = self.io.as_mut().expect("open").completion().map(|c| (c.user_data(), c.flags())).collect();
+            for (ud, flags) in ready {
+                if ud & INTERNAL == 0 && flags & CQE_F_MORE == 0 && (ud as usize) < self.slots.len() {
+                    self.release_slot(ud as u32);
+                }
+            }
+        }
+        let leaked = self.in_flight;
+        if leaked > 0 {
+            // The kernel may still write into these ops' memory: never free it.
+            for k in self.keeps.drain(..).flatten() {
+                std::mem::forget(k);
+            }
+            for s in self.slots.drain(..) {
+                std::mem::forget(s.iov);
+            }
+        }
+        self.io = None; // munmap + close(ring fd)
+        self.slots.clear();
+        self.keeps.clear();
+        self.free_keeps.clear();
+        self.in_flight = 0;
+        CloseOutcome { cancelled, leaked }
+    }
+}
+
+fn cqueue_room_needed(want: u32) -> usize {
+    want.min(1) as usize
+}
+
+impl<K> Drop for Ring<K> {
+    fn drop(&mut self) {
+        self.close(Duration::from_secs(10));
+    }
+}
+
+impl RingError {
+    fn at(mut self, index: usize) -> Self {
+        self.message = format!("entry {index}: {}", self.message);
+        self
+    }
+}

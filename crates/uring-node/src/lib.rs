@@ -1,0 +1,429 @@
+//! napi-rs binding of `uring-core`. It only converts: the logic lives in the core crate.
+//!
+//! The per-batch path is [`NativeRing::submit`]: JS has staged ops as numbers in a
+//! `Float64Array` this ring holds a reference to, passes the batch's buffers as one array, and
+//! reads completions back from an `Int32Array` mirror. One napi call per batch, not per op.
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi::JsValue;
+use napi_derive::napi;
+use std::ptr;
+use std::time::Duration;
+use uring_core::squeue::{Buffers, OpError};
+use uring_core::{diagnose, probe, setup, Ring, RingError, SetupOptions, SqPoll};
+
+
+
+fn ring_err(e: RingError) -> napi::Error<String> {
+    let msg = match e.errno {
+        Some(n) => format!("{} (errno {n})", e.message),
+        None => e.message,
+    };
+    napi::Error::new(e.code.to_string(), msg)
+}
+
+/// Keeps a batch's JS buffer array alive until the last op of the batch has completed.
+struct BatchRef {
+    env: sys::napi_env,
+    reference: sys::napi_ref,
+}
+
+impl Drop for BatchRef {
+    fn drop(&mut self) {
+        // SAFETY: the reference was created on this env by napi_create_reference and is deleted
+        // exactly once, here, on the JS thread (rings are only used from their own thread).
+        unsafe {
+            sys::napi_delete_reference(self.env, self.reference);
+        }
+    }
+}
+
+/// The buffers of one batch: a JS array of ArrayBufferViews / ArrayBuffers, or of arrays of them
+/// for readv/writev.
+struct JsBuffers {
+    env: sys::napi_env,
+    array: sys::napi_value,
+    len: u32,
+}
+
+impl JsBuffers {
+    fn element(&self, array: sys::napi_value, index: u32, len: u32) -> std::result::Result<sys::napi_value, OpError> {
+        if index >= len {
+            return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("buffer {index} is not in this batch")));
+        }
+        let mut v = ptr::null_mut();
+        // SAFETY: `array` is a live JS array value of this call's scope; napi_get_element writes
+        // one napi_value.
+        let st = unsafe { sys::napi_get_element(self.env, array, index, &mut v) };
+        if st != sys::Status::napi_ok {
+            return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("buffer {index} could not be read")));
+        }
+        Ok(v)
+    }
+
+    /// Pointer and byte length of an ArrayBufferView or ArrayBuffer.
+    fn view(&self, v: sys::napi_value, what: &str) -> std::result::Result<(*mut u8, usize), OpError> {
+        let env = self.env;
+        let mut is = false;
+        let mut data: *mut std::ffi::c_void = ptr::null_mut();
+        // SAFETY (whole block): every call reads a live value of this scope and writes only into
+        // the locals passed by pointer. Node reports `data` already adjusted by the view's
+        // byte offset, and the memory stays valid while the value is referenced (BatchRef).
+        unsafe {
+            sys::napi_is_typedarray(env, v, &mut is);
+            if is {
+                let mut ty = 0;
+                let mut length = 0usize;
+                let mut ab = ptr::null_mut();
+                let mut off = 0usize;
+                if sys::napi_get_typedarray_info(env, v, &mut ty, &mut length, &mut data, &mut ab, &mut off) != sys::Status::napi_ok {
+                    return Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("{what} could not be read")));
+                }
+                let size = match ty {
+                    sys::TypedarrayType::int8_array | sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array => 1,
+                    sys::TypedarrayType::int16_array | sys::TypedarrayType::uint16_array => 2,
+                    sys::TypedarrayType::int32_array | sys::TypedarrayType::uint32_array | sys::TypedarrayType::float32_array => 4,
+                    _ => 8,
+                };
+                return Ok((nonnull(data), length * size));
+            }
+            sys::napi_is_dataview(env, v, &mut is);
+            if is {
+                let mut length = 0usize;
+                let mut ab = ptr::null_mut();
+                let mut off = 0usize;
+                if sys::napi_get_dataview_info(env, v, &mut length, &mut data, &mut ab, &mut off) != sys::Status::napi_ok {
+                    return Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("{what} could not be read")));
+                }
+                return Ok((nonnull(data), length));
+            }
+            sys::napi_is_arraybuffer(env, v, &mut is);
+            if is {
+                let mut length = 0usize;
+                if sys::napi_get_arraybuffer_info(env, v, &mut data, &mut length) != sys::Status::napi_ok {
+                    return Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("{what} could not be read")));
+                }
+                return Ok((nonnull(data), length));
+            }
+        }
+        Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("The \"{what}\" argument must be an instance of Buffer, TypedArray, DataView or ArrayBuffer")))
+    }
+}
+
+fn nonnull(p: *mut std::ffi::c_void) -> *mut u8 {
+    // A zero-length or detached buffer may report NULL; the kernel gets a length of 0 with it.
+    if p.is_null() { ptr::NonNull::<u8>::dangling().as_ptr() } else { p.cast() }
+}
+
+fn array_len(env: sys::napi_env, v: sys::napi_value) -> Option<u32> {
+    let mut is = false;
+    let mut len = 0u32;
+    // SAFETY: reads a live value of this scope into locals.
+    unsafe {
+        sys::napi_is_array(env, v, &mut is);
+        if !is || sys::napi_get_array_length(env, v, &mut len) != sys::Status::napi_ok {
+            return None;
+        }
+    }
+    Some(len)
+}
+
+impl Buffers for JsBuffers {
+    fn bytes(&mut self, index: u32) -> std::result::Result<(*mut u8, usize), OpError> {
+        let v = self.element(self.array, index, self.len)?;
+        self.view(v, "buffer")
+    }
+
+    fn list(&mut self, index: u32, out: &mut Vec<uring_core::squeue::Iovec>) -> std::result::Result<(), OpError> {
+        let v = self.element(self.array, index, self.len)?;
+        let Some(n) = array_len(self.env, v) else {
+            return Err(OpError::new("ERR_INVALID_ARG_TYPE", "The \"buffers\" argument must be an array of ArrayBufferViews"));
+        };
+        if n as usize > uring_core::squeue::IOV_MAX {
+            return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"buffers.length\" is out of range. It must be <= {}. Received {n}", uring_core::squeue::IOV_MAX)));
+        }
+        for i in 0..n {
+            let b = self.element(v, i, n)?;
+            let (p, len) = self.view(b, "buffers[i]")?;
+            out.push(uring_core::squeue::Iovec { iov_base: p.cast(), iov_len: len });
+        }
+        Ok(())
+    }
+}
+
+/// Options of `new Ring()` after the JS layer has checked their names and types.
+#[napi(object)]
+pub struct NativeSetupOptions {
+    pub entries: u32,
+    pub cq_entries: Option<u32>,
+    pub clamp: Option<bool>,
+    pub sqpoll: Option<bool>,
+    pub sq_thread_idle: Option<u32>,
+    pub sq_thread_cpu: Option<u32>,
+    pub iopoll: Option<bool>,
+    pub single_issuer: Option<bool>,
+    pub defer_taskrun: Option<bool>,
+    pub coop_taskrun: Option<bool>,
+    pub taskrun_flag: Option<bool>,
+    pub submit_all: Option<bool>,
+    pub attach_wq_fd: Option<i32>,
+    pub disabled: Option<bool>,
+    pub no_sqarray: Option<bool>,
+    pub dontfork: Option<bool>,
+}
+
+impl From<&NativeSetupOptions> for SetupOptions {
+    fn from(o: &NativeSetupOptions) -> Self {
+        let t = |b: Option<bool>| b.unwrap_or(false);
+        SetupOptions {
+            entries: o.entries,
+            cq_entries: o.cq_entries,
+            clamp: t(o.clamp),
+            sqpoll: t(o.sqpoll).then_some(SqPoll { idle_ms: o.sq_thread_idle, cpu: o.sq_thread_cpu }),
+            iopoll: t(o.iopoll),
+            single_issuer: t(o.single_issuer),
+            defer_taskrun: t(o.defer_taskrun),
+            coop_taskrun: t(o.coop_taskrun),
+            taskrun_flag: t(o.taskrun_flag),
+            submit_all: t(o.submit_all),
+            attach_wq: o.attach_wq_fd,
+            disabled: t(o.disabled),
+            no_sqarray: t(o.no_sqarray),
+            dontfork: t(o.dontfork),
+        }
+    }
+}
+
+/// Why setup failed; the JS layer turns it into a `RingSetupError`.
+#[napi(object)]
+pub struct SetupFailure {
+    pub code: String,
+    pub errno: i32,
+    pub message: String,
+    pub options: Vec<String>,
+}
+
+#[napi(object)]
+pub struct NativeParams {
+    pub sq_entries: u32,
+    pub cq_entries: u32,
+    pub flags: u32,
+    pub sq_thread_cpu: u32,
+    pub sq_thread_idle: u32,
+    pub features: u32,
+}
+
+#[napi(object)]
+pub struct NativeProbe {
+    /// `supported[code]` for every opcode of the table.
+    pub supported: Vec<bool>,
+    pub last_op: Option<u32>,
+    pub probed: bool,
+}
+
+#[napi(object)]
+pub struct OpRow {
+    pub code: u32,
+    pub name: String,
+    pub kernel_name: String,
+    pub since: String,
+}
+
+#[napi(object)]
+pub struct FlagRow {
+    pub bit: u32,
+    pub name: String,
+    pub since: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeSystemFacts {
+    pub kernel_release: String,
+    pub io_uring_disabled: Option<u32>,
+    pub io_uring_group: Option<i64>,
+    pub seccomp_mode: Option<u32>,
+    pub seccomp_filters: Option<u32>,
+    /// RLIMIT_MEMLOCK soft/hard in bytes; -1 is unlimited.
+    pub memlock_soft: f64,
+    pub memlock_hard: f64,
+    pub eperm_explanation: String,
+}
+
+#[napi(object)]
+pub struct NativeCloseOutcome {
+    pub cancelled: u32,
+    pub leaked: u32,
+}
+
+/// One ring with its staging area and completion mirror.
+#[napi]
+pub struct NativeRing {
+    ring: Ring<BatchRef>,
+    staging: Float64Array,
+    mirror: Int32Array,
+}
+
+/// Sets up a ring. Returns the ring, or a `SetupFailure` describing why it could not be.
+#[napi(ts_return_type = "NativeRing | SetupFailure")]
+pub fn open_ring(options: NativeSetupOptions, staging: Float64Array, mirror: Int32Array) -> Either<NativeRing, SetupFailure> {
+    match Ring::new(&SetupOptions::from(&options)) {
+        Ok(ring) => Either::A(NativeRing { ring, staging, mirror }),
+        Err(e) => Either::B(SetupFailure {
+            code: e.code.to_string(),
+            errno: e.errno,
+            message: e.message,
+            options: e.options.iter().map(|s| s.to_string()).collect(),
+        }),
+    }
+}
+
+#[napi]
+impl NativeRing {
+    /// Pushes `count` staged entries (their buffers are the elements of `bufs`), enters the
+    /// kernel, and copies completions into the mirror. Waits for `wait` completions (bounded by
+    /// `timeoutMs` when >= 0). Returns the number of CQEs in the mirror; with a wait that timed
+    /// out, the count is negated minus one (-1 - n).
+    #[napi]
+    pub fn submit(&mut self, env: Env, count: u32, bufs: Option<Unknown>, wait: u32, timeout_ms: f64) -> Result<i32, String> {
+        let raw_env = env.raw();
+        let (mut buffers, keep) = match bufs {
+            Some(b) if count > 0 => {
+                let v = b.raw();
+                let Some(len) = array_len(raw_env, v) else {
+                    return Err(napi::Error::new("ERR_INVALID_ARG_TYPE".to_string(), "bufs must be an array"));
+                };
+                let keep = if len > 0 {
+                    let mut r = ptr::null_mut();
+                    // SAFETY: creates a strong reference to a live array of this scope.
+                    let st = unsafe { sys::napi_create_reference(raw_env, v, 1, &mut r) };
+                    if st != sys::Status::napi_ok {
+                        return Err(napi::Error::new("ERR_URING_INTERNAL".to_string(), "could not reference the batch buffers"));
+                    }
+                    Some(BatchRef { env: raw_env, reference: r })
+                } else {
+                    None
+                };
+                (JsBuffers { env: raw_env, array: v, len }, keep)
+            }
+            _ => (JsBuffers { env: raw_env, array: ptr::null_mut(), len: 0 }, None),
+        };
+        let timeout = (timeout_ms >= 0.0 && timeout_ms.is_finite()).then(|| Duration::from_secs_f64(timeout_ms / 1000.0));
+        let staging: &[f64] = &self.staging;
+        // SAFETY: JS is single-threaded and is blocked in this very call, so nothing else reads
+        // or writes the mirror while this slice lives; it ends before we return.
+        let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
+        let out = self
+            .ring
+            .submit(staging, count as usize, &mut buffers, keep, wait, timeout, mirror)
+            .map_err(ring_err)?;
+        let n = out.completions as i32;
+        Ok(if out.timed_out { -1 - n } else { n })
+    }
+
+    /// Copies ready completions into the mirror without submitting.
+    #[napi]
+    pub fn reap(&mut self) -> Result<u32, String> {
+        // SAFETY: as in `submit`: JS is blocked in this call, so the slice is not aliased.
+        let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
+        self.ring.reap(mirror).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn params(&self) -> NativeParams {
+        let p = self.ring.params();
+        NativeParams {
+            sq_entries: p.sq_entries,
+            cq_entries: p.cq_entries,
+            flags: p.flags,
+            sq_thread_cpu: p.sq_thread_cpu,
+            sq_thread_idle: p.sq_thread_idle,
+            features: p.features,
+        }
+    }
+
+    #[napi]
+    pub fn probe(&mut self) -> Result<NativeProbe, String> {
+        let p = self.ring.probe().map_err(ring_err)?;
+        Ok(NativeProbe { supported: p.supported.clone(), last_op: p.last_op.map(u32::from), probed: p.probed })
+    }
+
+    #[napi]
+    pub fn fd(&self) -> Result<i32, String> {
+        self.ring.fd().map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn sq_space(&mut self) -> u32 {
+        self.ring.sq_space()
+    }
+
+    #[napi]
+    pub fn in_flight(&self) -> u32 {
+        self.ring.in_flight() as u32
+    }
+
+    #[napi]
+    pub fn enable(&mut self) -> Result<(), String> {
+        self.ring.enable().map_err(ring_err)
+    }
+
+    /// Cancels everything in flight, waits for those CQEs (up to `graceMs`), frees the ring.
+    #[napi]
+    pub fn close(&mut self, grace_ms: Option<u32>) -> NativeCloseOutcome {
+        let o = self.ring.close(Duration::from_millis(grace_ms.unwrap_or(10_000) as u64));
+        NativeCloseOutcome { cancelled: o.cancelled as u32, leaked: o.leaked as u32 }
+    }
+}
+
+/// The opcode table: every opcode with its JS name, kernel name and first kernel.
+#[napi]
+pub fn op_table() -> Vec<OpRow> {
+    probe::OPS
+        .iter()
+        .map(|o| OpRow { code: o.code as u32, name: o.name.into(), kernel_name: o.kernel_name.into(), since: o.since.into() })
+        .collect()
+}
+
+#[napi]
+pub fn setup_flag_table() -> Vec<FlagRow> {
+    setup::SETUP_FLAGS.iter().map(|(b, n)| FlagRow { bit: *b, name: (*n).into(), since: None }).collect()
+}
+
+#[napi]
+pub fn feature_table() -> Vec<FlagRow> {
+    setup::FEATURES.iter().map(|(b, n, s)| FlagRow { bit: *b, name: (*n).into(), since: Some((*s).into()) }).collect()
+}
+
+#[napi]
+pub fn system_facts() -> NativeSystemFacts {
+    let f = diagnose::system_facts();
+    let lim = |v: u64| if v == u64::MAX { -1.0 } else { v as f64 };
+    NativeSystemFacts {
+        eperm_explanation: diagnose::explain_eperm(&f),
+        kernel_release: f.kernel_release,
+        io_uring_disabled: f.io_uring_disabled,
+        io_uring_group: f.io_uring_group,
+        seccomp_mode: f.seccomp_mode,
+        seccomp_filters: f.seccomp_filters,
+        memlock_soft: lim(f.memlock_soft),
+        memlock_hard: lim(f.memlock_hard),
+    }
+}
+
+/// The staging and mirror layout constants, so JS never hard-codes them apart from Rust.
+#[napi(object)]
+pub struct Layout {
+    pub stride: u32,
+    pub cqe_stride: u32,
+    pub mirror_header: u32,
+}
+
+#[napi]
+pub fn layout() -> Layout {
+    Layout {
+        stride: uring_core::squeue::STRIDE as u32,
+        cqe_stride: uring_core::cqueue::CQE_STRIDE as u32,
+        mirror_header: uring_core::cqueue::MIRROR_HEADER as u32,
+    }
+}

@@ -1,0 +1,19 @@
+/**
+ * uring: Linux io_uring for Node.js and TypeScript.
+ *
+ * - {@link Ring}: the ring (every setup flag, params, features, probe) with its queues
+ *   `ring.sq` and `ring.cq`.
+ * - {@link op}: typed op constructors (`op.nop()`, `op.read(fd, buf, offset)`, ...).
+ * - {@link Probe}: what the running kernel supports, and the kernel that adds what it lacks.
+ * - Errors carry a `code`: {@link RingSetupError} for setup, {@link UringError} otherwise.
+ */
+export { Ring, SubmissionQueue, CompletionQueue, Cqe, FEATURE_SINCE } from './lib/ring'
+export type { RingOptions, RingParams, SetupFlags, Features } from './lib/ring'
+export { op, Op, Nop, Read, Write, Readv, Writev, Fsync, Opcode } from './lib/ops'
+export type { OpOptions, ReadWriteOptions, VectoredOptions, FsyncOptions, FileOffset, AnyOp } from './lib/ops'
+export { Probe, OP_TABLE, opInfo } from './lib/probe'
+export type { OpInfo } from './lib/probe'
+export { UringError, RingSetupError } from './lib/errors'
+export type { UringErrorCode, SetupErrorCode, BufferLike } from './lib/errors'
+export { doctor } from './lib/doctor'
+export type { DoctorReport } from './lib/doctor'

@@ -1,0 +1,607 @@
+/**
+ * The ring (L1) and its queues (L2).
+ *
+ * ```ts
+ * using ring = new Ring({ entries: 64 })
+ * ring.sq.push(op.read(fd, buf, 0, { userData: 1 }))
+ * ring.sq.submitAndWait(1)
+ * for (const cqe of ring.cq) console.log(cqe.userData, cqe.res)
+ * ```
+ *
+ * Ops are staged as numbers in a preallocated `Float64Array`; `submit()` hands the whole batch
+ * to Rust in one call, which validates every field, pushes the SQEs and enters the kernel once.
+ * Completions are copied into a preallocated `Int32Array` and read from there: one napi
+ * crossing per batch, and nothing allocated per op on the `push`/iterate path.
+ */
+import {
+  fromNative,
+  invalidType,
+  RingSetupError,
+  SetupErrorCode,
+  UringError,
+  validateBoolean,
+  validateInteger,
+  validateKeys,
+  validateObject,
+} from './errors'
+import { native, LAYOUT } from './native'
+import { F, Op } from './ops'
+import { Probe, OP_TABLE } from './probe'
+import type { NativeRing, NativeSetupOptions } from '../binding'
+
+/** Options of `new Ring()`: every io_uring_setup flag and parameter. */
+export interface RingOptions {
+  /** SQ size (rounded up to a power of two by the kernel). Default 256; 1 to 32768, more with `clamp`. */
+  entries?: number
+  /** CQ size (IORING_SETUP_CQSIZE); at least `entries`. Default: twice the SQ. */
+  cqEntries?: number
+  /** IORING_SETUP_CLAMP: clamp too-large sizes to the kernel's maximum instead of failing. */
+  clamp?: boolean
+  /**
+   * IORING_SETUP_SQPOLL: a kernel thread polls the SQ, so submitting needs no syscall while it is
+   * awake. `idleMs` (default 1000) is how long it spins before sleeping; `cpu` pins it (SQ_AFF).
+   * Unprivileged since 5.11.
+   */
+  sqpoll?: boolean | { idleMs?: number; cpu?: number }
+  /** IORING_SETUP_IOPOLL: busy-poll for completions; only O_DIRECT I/O on polled block devices. */
+  iopoll?: boolean
+  /** IORING_SETUP_SINGLE_ISSUER (6.0): only one thread submits; lets the kernel skip locking. */
+  singleIssuer?: boolean
+  /** IORING_SETUP_DEFER_TASKRUN (6.1): completion work runs only when this process enters the kernel. Needs `singleIssuer`. */
+  deferTaskrun?: boolean
+  /** IORING_SETUP_COOP_TASKRUN (5.19): no IPI to interrupt the task for completion work. */
+  coopTaskrun?: boolean
+  /** IORING_SETUP_TASKRUN_FLAG (5.19): set IORING_SQ_TASKRUN when completion work is pending. Needs `coopTaskrun` or `deferTaskrun`. */
+  taskrunFlag?: boolean
+  /** IORING_SETUP_SUBMIT_ALL (5.18): keep submitting a batch past an SQE that fails. */
+  submitAll?: boolean
+  /** IORING_SETUP_ATTACH_WQ: share the async worker pool of another ring. */
+  attachWq?: Ring
+  /** IORING_SETUP_R_DISABLED (5.10): start disabled; `ring.enable()` starts it. */
+  disabled?: boolean
+  /** IORING_SETUP_NO_SQARRAY (6.6): no SQ index array; SQEs are used in ring order. */
+  noSqarray?: boolean
+  /** madvise(MADV_DONTFORK) on the ring memory, so a forked child does not share it. */
+  dontfork?: boolean
+}
+
+const OPTION_KEYS = new Set<string>([
+  'entries', 'cqEntries', 'clamp', 'sqpoll', 'iopoll', 'singleIssuer', 'deferTaskrun', 'coopTaskrun',
+  'taskrunFlag', 'submitAll', 'attachWq', 'disabled', 'noSqarray', 'dontfork',
+])
+const BOOL_KEYS = ['clamp', 'iopoll', 'singleIssuer', 'deferTaskrun', 'coopTaskrun', 'taskrunFlag', 'submitAll', 'disabled', 'noSqarray', 'dontfork'] as const
+const SQPOLL_KEYS = new Set<string>(['idleMs', 'cpu'])
+
+/** Setup flags in force, by name (`ring.params.flags.sqpoll`, ...). */
+export type SetupFlags = Record<
+  | 'iopoll' | 'sqpoll' | 'sqAff' | 'cqsize' | 'clamp' | 'attachWq' | 'disabled' | 'submitAll'
+  | 'coopTaskrun' | 'taskrunFlag' | 'sqe128' | 'cqe32' | 'singleIssuer' | 'deferTaskrun' | 'noMmap'
+  | 'registeredFdOnly' | 'noSqarray' | 'hybridIopoll',
+  boolean
+>
+
+/** Every IORING_FEAT_* bit of the running kernel, by name. */
+export type Features = Record<
+  | 'singleMmap' | 'nodrop' | 'submitStable' | 'rwCurPos' | 'curPersonality' | 'fastPoll' | 'poll32Bits'
+  | 'sqpollNonfixed' | 'extArg' | 'nativeWorkers' | 'rsrcTags' | 'cqeSkip' | 'linkedFile' | 'regRegRing'
+  | 'recvsendBundle' | 'minTimeout' | 'rwAttr' | 'noIowait',
+  boolean
+>
+
+/** What the kernel set up. */
+export interface RingParams {
+  sqEntries: number
+  cqEntries: number
+  /** The raw IORING_SETUP_* bits. */
+  rawFlags: number
+  flags: SetupFlags
+  /** sqpoll: the CPU the SQ thread is pinned to, and its idle time in ms. */
+  sqThreadCpu: number
+  sqThreadIdle: number
+  /** The raw IORING_FEAT_* bits. */
+  rawFeatures: number
+}
+
+const FLAG_TABLE = native.setupFlagTable()
+const FEATURE_TABLE = native.featureTable()
+
+function decodeBits<T>(bits: number, table: Array<{ bit: number; name: string }>): T {
+  const o: Record<string, boolean> = {}
+  for (const r of table) o[r.name] = (bits & r.bit) !== 0
+  return o as T
+}
+
+/** The kernel release that adds each feature bit (for messages and `uring doctor`). */
+export const FEATURE_SINCE: Readonly<Record<keyof Features, string>> = Object.freeze(
+  Object.fromEntries(FEATURE_TABLE.map((r) => [r.name, r.since ?? '?'])) as Record<keyof Features, string>,
+)
+
+const CQE_F_BUFFER = 1 << 0
+const CQE_F_MORE = 1 << 1
+const CQE_F_SOCK_NONEMPTY = 1 << 2
+const CQE_F_NOTIF = 1 << 3
+
+const H_COUNT = 0
+const H_SQ_PENDING = 1
+const H_CQ_READY = 2
+const H_OVERFLOW = 3
+
+/** A completion, copied out of the CQ. */
+export class Cqe {
+  /** The op's `userData`. */
+  userData: number | bigint = 0
+  /** The result: >= 0 on success (bytes, an fd, ...), -errno on failure. */
+  res = 0
+  /** The raw IORING_CQE_F_* flags. */
+  flags = 0
+  /** The provided buffer's id (IORING_CQE_F_BUFFER), or undefined. */
+  get bufferId(): number | undefined {
+    return this.flags & CQE_F_BUFFER ? this.flags >>> 16 : undefined
+  }
+  /** IORING_CQE_F_MORE: a multishot op will post more CQEs. */
+  get more(): boolean {
+    return (this.flags & CQE_F_MORE) !== 0
+  }
+  /** IORING_CQE_F_NOTIF: a zero-copy send's notification that its buffer is free. */
+  get notification(): boolean {
+    return (this.flags & CQE_F_NOTIF) !== 0
+  }
+  /** IORING_CQE_F_SOCK_NONEMPTY: the socket has more data to read. */
+  get sockNonEmpty(): boolean {
+    return (this.flags & CQE_F_SOCK_NONEMPTY) !== 0
+  }
+  /** A copy that stays valid (the iterator reuses its object). */
+  clone(): Cqe {
+    const c = new Cqe()
+    c.userData = this.userData
+    c.res = this.res
+    c.flags = this.flags
+    return c
+  }
+  toJSON(): { userData: number | bigint; res: number; flags: number } {
+    return { userData: typeof this.userData === 'bigint' ? this.userData : this.userData, res: this.res, flags: this.flags }
+  }
+}
+
+function setupOptions(options: RingOptions | undefined): NativeSetupOptions {
+  const o = options === undefined ? {} : validateObject(options, 'options')
+  validateKeys(o, OPTION_KEYS, 'options')
+  const n: NativeSetupOptions = {
+    entries: o.entries === undefined ? 256 : validateInteger(o.entries, 'options.entries', 1, 0xffffffff),
+  }
+  if (o.cqEntries !== undefined) n.cqEntries = validateInteger(o.cqEntries, 'options.cqEntries', 1, 0xffffffff)
+  for (const k of BOOL_KEYS) {
+    if (o[k] !== undefined) n[k] = validateBoolean(o[k], `options.${k}`)
+  }
+  if (o.sqpoll !== undefined && o.sqpoll !== false) {
+    n.sqpoll = true
+    if (o.sqpoll !== true) {
+      const s = validateObject(o.sqpoll, 'options.sqpoll')
+      validateKeys(s, SQPOLL_KEYS, 'options.sqpoll')
+      if (s.idleMs !== undefined) n.sqThreadIdle = validateInteger(s.idleMs, 'options.sqpoll.idleMs', 0, 0xffffffff)
+      if (s.cpu !== undefined) n.sqThreadCpu = validateInteger(s.cpu, 'options.sqpoll.cpu', 0, 0xffffffff)
+    }
+  }
+  if (o.attachWq !== undefined) {
+    if (!(o.attachWq instanceof Ring)) throw invalidType('options.attachWq', 'an instance of Ring', o.attachWq)
+    n.attachWqFd = o.attachWq.fd
+  }
+  return n
+}
+
+interface RingState {
+  native: NativeRing
+  staging: Float64Array
+  mirror: Int32Array
+  stride: number
+  cqeStride: number
+  header: number
+  capacity: number // CQEs the mirror holds
+  staged: number
+  bufs: unknown[]
+  /** userData by slot. */
+  user: Array<number | bigint>
+  /** Slots of the staged entries, in staging order (to release them on close). */
+  freeSlots: number[]
+  nextSlot: number
+  /** Read position (in CQEs) in the mirror. */
+  pos: number
+  sqEntries: number
+  closed: boolean
+  /** supported[opcode], from the probe at setup. */
+  supported: boolean[]
+}
+
+/** An io_uring instance. Close it with `ring.close()` or `using ring = new Ring()`. */
+export class Ring implements Disposable {
+  /** What the kernel set up. */
+  readonly params: RingParams
+  /** Every IORING_FEAT_* bit of this kernel, by name. */
+  readonly features: Features
+  /** The submission queue. */
+  readonly sq: SubmissionQueue
+  /** The completion queue. */
+  readonly cq: CompletionQueue
+  readonly #s: RingState
+  #probe: Probe | undefined
+
+  /**
+   * Sets up a ring. Throws {@link RingSetupError} when the kernel refuses, with a `code` that
+   * says why (`ERR_URING_DISABLED`, `ERR_URING_INVALID_OPTION`, ...).
+   */
+  constructor(options?: RingOptions) {
+    const opts = setupOptions(options)
+    const { stride, cqeStride, mirrorHeader } = LAYOUT
+    const sq = Math.min(opts.entries, 32768)
+    const staging = new Float64Array(nextPow2(sq) * stride)
+    const capacity = Math.max(2 * nextPow2(opts.cqEntries ?? sq * 2), 64)
+    const mirror = new Int32Array(mirrorHeader + capacity * cqeStride)
+    const r = native.openRing(opts, staging, mirror)
+    if (!('submit' in r)) {
+      const f = r as { code: string; errno: number; message: string; options: string[] }
+      throw new RingSetupError(f.code as SetupErrorCode, f.errno, f.message, f.options)
+    }
+    const nr = r as NativeRing
+    const p = nr.params()
+    this.params = Object.freeze({
+      sqEntries: p.sqEntries,
+      cqEntries: p.cqEntries,
+      rawFlags: p.flags,
+      flags: Object.freeze(decodeBits<SetupFlags>(p.flags, FLAG_TABLE)),
+      sqThreadCpu: p.sqThreadCpu,
+      sqThreadIdle: p.sqThreadIdle,
+      rawFeatures: p.features,
+    })
+    this.features = Object.freeze(decodeBits<Features>(p.features, FEATURE_TABLE))
+    let st = staging
+    if (p.sqEntries * stride > staging.length) {
+      // clamp gave a bigger SQ than asked: cannot happen (clamp only lowers), but never under-size.
+      st = new Float64Array(p.sqEntries * stride)
+    }
+    this.#s = {
+      native: nr,
+      staging: st,
+      mirror,
+      stride,
+      cqeStride,
+      header: mirrorHeader,
+      capacity,
+      staged: 0,
+      bufs: [],
+      user: [],
+      freeSlots: [],
+      nextSlot: 0,
+      pos: 0,
+      sqEntries: p.sqEntries,
+      closed: false,
+      supported: nr.probe().supported,
+    }
+    this.sq = new SubmissionQueue(this.#s)
+    this.cq = new CompletionQueue(this.#s)
+  }
+
+  /** Probes the running kernel's ops with a short-lived ring. */
+  static probe(): Probe {
+    const r = new Ring({ entries: 1 })
+    try {
+      return r.probe
+    } finally {
+      r.close()
+    }
+  }
+
+  /** The ops this kernel supports (read once, then cached). */
+  get probe(): Probe {
+    const s = live(this.#s)
+    if (!this.#probe) this.#probe = new Probe(s.native.probe())
+    return this.#probe
+  }
+
+  /** The ring's file descriptor. */
+  get fd(): number {
+    return live(this.#s).native.fd()
+  }
+
+  /** Whether `close()` has run. */
+  get closed(): boolean {
+    return this.#s.closed
+  }
+
+  /** Ops submitted and not yet completed (their final CQE not yet reaped). */
+  get inFlight(): number {
+    return this.#s.closed ? 0 : this.#s.native.inFlight()
+  }
+
+  /** Starts a ring set up with `disabled: true` (IORING_REGISTER_ENABLE_RINGS). */
+  enable(): void {
+    try {
+      live(this.#s).native.enable()
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
+  /**
+   * Cancels every op in flight, waits for their CQEs (so no memory is freed while the kernel
+   * may still use it), and frees the ring. Staged ops that were never submitted are dropped.
+   * Idempotent. Returns how many ops were cancelled.
+   */
+  close(): { cancelled: number } {
+    const s = this.#s
+    if (s.closed) return { cancelled: 0 }
+    s.closed = true
+    s.staged = 0
+    s.bufs = []
+    const o = s.native.close(10_000)
+    s.user.length = 0
+    s.freeSlots.length = 0
+    s.pos = 0
+    s.mirror[H_COUNT] = 0
+    return { cancelled: o.cancelled }
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+}
+
+function nextPow2(n: number): number {
+  let p = 1
+  while (p < n) p *= 2
+  return p
+}
+
+function live(s: RingState): RingState {
+  if (s.closed) throw new UringError('ERR_URING_CLOSED', 'the ring is closed')
+  return s
+}
+
+/** Moves unread CQEs to the front of the mirror so the next native call appends after them. */
+function compact(s: RingState): void {
+  const m = s.mirror
+  const count = m[H_COUNT]
+  if (s.pos === 0) return
+  if (s.pos >= count) {
+    m[H_COUNT] = 0
+  } else {
+    const from = s.header + s.pos * s.cqeStride
+    m.copyWithin(s.header, from, s.header + count * s.cqeStride)
+    m[H_COUNT] = count - s.pos
+  }
+  s.pos = 0
+}
+
+/** One native call: submit what is staged, wait for `wait` CQEs in all. Returns whether it timed out. */
+function flush(s: RingState, wait: number, timeoutMs: number): { submitted: number; timedOut: boolean } {
+  compact(s)
+  const n = s.staged
+  const bufs = s.bufs
+  let r: number
+  try {
+    r = s.native.submit(n, n > 0 && bufs.length > 0 ? bufs : null, wait, timeoutMs)
+  } catch (e) {
+    // Nothing of this batch reached the SQ (Rust validates all before pushing any): free its slots.
+    if (n > 0) dropStaged(s)
+    throw fromNative(e)
+  }
+  s.staged = 0
+  if (bufs.length > 0) s.bufs = []
+  return { submitted: n, timedOut: r < 0 }
+}
+
+function dropStaged(s: RingState): void {
+  const st = s.staging
+  for (let i = 0; i < s.staged; i++) releaseSlot(s, st[i * s.stride + F.SLOT])
+  s.staged = 0
+  s.bufs = []
+}
+
+function takeSlot(s: RingState): number {
+  return s.freeSlots.length > 0 ? s.freeSlots.pop()! : s.nextSlot++
+}
+
+function releaseSlot(s: RingState, slot: number): void {
+  s.user[slot] = 0
+  s.freeSlots.push(slot)
+}
+
+/** The submission queue: stage ops, then submit them in one syscall. */
+export class SubmissionQueue {
+  readonly #s: RingState
+  /** @internal */
+  constructor(s: RingState) {
+    this.#s = s
+  }
+
+  /** Free entries: how many more ops can be pushed before a submit. */
+  get space(): number {
+    const s = this.#s
+    if (s.closed) return 0
+    return s.sqEntries - s.staged - s.mirror[H_SQ_PENDING]
+  }
+
+  /** Ops pushed and not yet submitted. */
+  get pending(): number {
+    return this.#s.staged
+  }
+
+  /** The SQ's size. */
+  get entries(): number {
+    return this.#s.sqEntries
+  }
+
+  /**
+   * Stages one op. Throws `ERR_URING_SQ_FULL` when there is no room (submit first), a
+   * validation error for a bad op; in both cases nothing is staged.
+   */
+  push(o: Op): void {
+    const s = live(this.#s)
+    if (this.space < 1) throw new UringError('ERR_URING_SQ_FULL', `the SQ is full (${s.sqEntries} entries); submit() first`)
+    stage(s, o)
+  }
+
+  /** Stages several ops contiguously: all of them, or (on any error) none. */
+  pushMany(ops: readonly Op[]): void {
+    const s = live(this.#s)
+    if (!Array.isArray(ops)) throw invalidType('ops', 'an array of ops', ops)
+    if (ops.length > this.space) {
+      throw new UringError('ERR_URING_SQ_FULL', `${ops.length} ops do not fit the ${this.space} free SQ entries; submit() first`)
+    }
+    const staged = s.staged
+    const nbufs = s.bufs.length
+    try {
+      for (let i = 0; i < ops.length; i++) stage(s, ops[i])
+    } catch (e) {
+      for (let i = staged; i < s.staged; i++) releaseSlot(s, s.staging[i * s.stride + F.SLOT])
+      s.staged = staged
+      s.bufs.length = nbufs
+      throw e
+    }
+  }
+
+  /** Submits everything staged with one io_uring_enter; returns how many ops were submitted. */
+  submit(): number {
+    return flush(live(this.#s), 0, -1).submitted
+  }
+
+  /**
+   * Submits everything staged and waits until at least `n` completions are ready to be read
+   * from `ring.cq` (counting ones already there), `timeoutMs` passes, or the completion mirror
+   * (twice the CQ) is full. Returns how many ops were submitted.
+   */
+  submitAndWait(n = 1, options?: { timeoutMs?: number }): number {
+    const s = live(this.#s)
+    const want = validateInteger(n, 'n', 0, 0xffffffff)
+    const timeoutMs = waitTimeout(options)
+    return flush(s, want, timeoutMs).submitted
+  }
+}
+
+function waitTimeout(options: { timeoutMs?: number } | undefined): number {
+  if (options === undefined) return -1
+  const o = validateObject(options, 'options')
+  validateKeys(o, new Set(['timeoutMs']), 'options')
+  if (o.timeoutMs === undefined) return -1
+  if (typeof o.timeoutMs !== 'number') throw invalidType('options.timeoutMs', 'of type number', o.timeoutMs)
+  if (!(o.timeoutMs >= 0) || !Number.isFinite(o.timeoutMs)) {
+    throw new UringError('ERR_OUT_OF_RANGE', `The value of "options.timeoutMs" is out of range. It must be a finite number >= 0. Received ${o.timeoutMs}`)
+  }
+  return o.timeoutMs
+}
+
+function ready(s: RingState): number {
+  return s.mirror[H_COUNT] - s.pos
+}
+
+function stage(s: RingState, o: Op): void {
+  if (!(o instanceof Op)) throw invalidType('op', 'an op made by op.*()', o)
+  if (!s.supported[o.opcode]) {
+    const since = OP_TABLE[o.opcode]?.since ?? '?'
+    throw new UringError('ERR_URING_OP_UNSUPPORTED', `${o.name} (${OP_TABLE[o.opcode]?.kernelName}) is not supported by this kernel; it needs Linux ${since} or newer`)
+  }
+  const at = s.staged * s.stride
+  const nbufs = s.bufs.length
+  try {
+    o.encode(s.staging, at, s.bufs)
+  } catch (e) {
+    s.bufs.length = nbufs
+    throw e
+  }
+  const slot = takeSlot(s)
+  s.staging[at + F.SLOT] = slot
+  s.user[slot] = o.userData
+  s.staged++
+}
+
+/** Fills `c` from mirror entry `i`, and frees the op's slot on its final CQE. */
+function readCqe(s: RingState, i: number, c: Cqe): void {
+  const at = s.header + i * s.cqeStride
+  const m = s.mirror
+  const slot = m[at]
+  c.userData = s.user[slot] ?? 0
+  c.res = m[at + 1]
+  c.flags = m[at + 2] >>> 0
+  if ((c.flags & CQE_F_MORE) === 0) releaseSlot(s, slot)
+}
+
+/** The completion queue: CQEs copied out of the kernel's ring. */
+export class CompletionQueue implements Iterable<Cqe> {
+  readonly #s: RingState
+  readonly #cursor = new Cqe()
+  /** @internal */
+  constructor(s: RingState) {
+    this.#s = s
+  }
+
+  /** CQEs ready to read now (copied out already, plus what the kernel's CQ holds). */
+  get ready(): number {
+    const s = this.#s
+    if (s.closed) return 0
+    return ready(s) + s.mirror[H_CQ_READY]
+  }
+
+  /** CQEs the kernel had to hold back because the CQ was full (IORING_FEAT_NODROP keeps them). */
+  get overflow(): number {
+    return this.#s.mirror[H_OVERFLOW]
+  }
+
+  /** Reads one CQE into `into` (or a new Cqe). Returns undefined when none is ready. Does not block. */
+  next(into?: Cqe): Cqe | undefined {
+    const s = live(this.#s)
+    if (s.pos >= s.mirror[H_COUNT]) {
+      compact(s)
+      try {
+        s.native.reap()
+      } catch (e) {
+        throw fromNative(e)
+      }
+      if (s.mirror[H_COUNT] === 0) return undefined
+    }
+    const c = into ?? new Cqe()
+    readCqe(s, s.pos++, c)
+    return c
+  }
+
+  /** Every CQE ready now, as new objects. Does not block. */
+  drain(): Cqe[] {
+    const out: Cqe[] = []
+    for (;;) {
+      const c = this.next()
+      if (!c) return out
+      out.push(c)
+    }
+  }
+
+  /**
+   * Blocks until at least `n` CQEs are ready (or `timeoutMs` passes), then returns every CQE
+   * ready, as new objects (fewer than `n` only on timeout).
+   */
+  wait(n = 1, options?: { timeoutMs?: number }): Cqe[] {
+    const s = live(this.#s)
+    const want = validateInteger(n, 'n', 0, 0xffffffff)
+    const timeoutMs = waitTimeout(options)
+    const deadline = timeoutMs >= 0 ? Date.now() + timeoutMs : -1
+    const out: Cqe[] = []
+    for (;;) {
+      out.push(...this.drain())
+      if (out.length >= want) return out
+      const rem = deadline < 0 ? -1 : Math.max(0, deadline - Date.now())
+      if (deadline >= 0 && rem === 0) return out
+      const r = flush(s, Math.min(want - out.length, s.capacity), rem)
+      if (r.timedOut) {
+        out.push(...this.drain())
+        return out
+      }
+    }
+  }
+
+  /**
+   * Iterates the CQEs ready now without blocking. The yielded object is reused for every CQE
+   * (no allocation per completion): read it in the loop body, or `clone()` it to keep it.
+   */
+  *[Symbol.iterator](): Iterator<Cqe> {
+    const c = this.#cursor
+    while (this.next(c)) yield c
+  }
+}
+
