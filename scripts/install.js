@@ -27,9 +27,10 @@ if (process.platform !== 'linux') {
   log(`io_uring exists only on Linux; this is ${process.platform}. Nothing to build.`)
   process.exit(0)
 }
-if (!process.argv.includes('--force') && loads() && !fs.existsSync(path.join(root, 'crates'))) {
-  process.exit(0) // a published package whose prebuilt binary loads
-}
+// A development checkout (it has the tests, which are not published) always rebuilds: cargo is
+// incremental, and a stale addon would test old code. An installed package keeps a binary that loads.
+const devCheckout = fs.existsSync(path.join(root, '__test__'))
+if (!devCheckout && !process.argv.includes('--force') && loads()) process.exit(0)
 const cli = path.join(root, 'node_modules', '@napi-rs', 'cli')
 const hasCargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status === 0
 if (!hasCargo) {

@@ -7,7 +7,7 @@ const path = require('node:path')
 const root = path.join(__dirname, '..')
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' })
 
-run(process.execPath, [path.join(__dirname, 'install.js'), '--quiet', '--force'])
+run(process.execPath, [path.join(__dirname, 'install.js'), '--quiet'])
 run('npm', ['run', '--silent', 'build:ts'])
 run('cargo', ['test', '--workspace', '--quiet'])
 run('npm', ['run', '--silent', 'typecheck'])

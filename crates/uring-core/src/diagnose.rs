@@ -89,11 +89,11 @@ pub fn system_facts() -> SystemFacts {
 
 /// Formats a byte limit the way a person reads it.
 pub fn fmt_limit(v: u64) -> String {
-    if v == u64::MAX || v == libc::RLIM_INFINITY as u64 {
+    if v == u64::MAX || v == libc::RLIM_INFINITY {
         "unlimited".into()
-    } else if v >= 1 << 20 && v % (1 << 20) == 0 {
+    } else if v >= 1 << 20 && v.is_multiple_of(1 << 20) {
         format!("{} MiB", v >> 20)
-    } else if v >= 1 << 10 && v % (1 << 10) == 0 {
+    } else if v >= 1 << 10 && v.is_multiple_of(1 << 10) {
         format!("{} KiB", v >> 10)
     } else {
         format!("{v} bytes")

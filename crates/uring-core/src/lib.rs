@@ -14,5 +14,5 @@ pub mod ring;
 pub mod setup;
 pub mod squeue;
 
-pub use ring::{CloseOutcome, Ring, RingError, SubmitOutcome};
+pub use ring::{Batch, CloseOutcome, Ring, RingError, SubmitOutcome, Wait};
 pub use setup::{SetupError, SetupOptions, SqPoll};

@@ -89,6 +89,22 @@ impl std::fmt::Display for RingError {
 
 impl std::error::Error for RingError {}
 
+/// Staged entries to submit: `count` records of `staging`, whose buffers `bufs` resolves and
+/// `keep` keeps alive until the last of them completes.
+pub struct Batch<'a, K> {
+    pub staging: &'a [f64],
+    pub count: usize,
+    pub bufs: &'a mut dyn Buffers,
+    pub keep: Option<K>,
+}
+
+/// How long [`Ring::submit`] blocks: until `min` completions are ready, or `timeout` passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wait {
+    pub min: u32,
+    pub timeout: Option<Duration>,
+}
+
 /// What one [`Ring::submit`] call did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SubmitOutcome {
@@ -124,6 +140,8 @@ pub struct Ring<K> {
     enabled: bool,
     timer_gen: u64,
     timer_fired: bool,
+    /// CQEs taken from the ring in one copy_out (reused, so reaping allocates nothing).
+    cqe_buf: Vec<Cqe>,
 }
 
 impl<K> Ring<K> {
@@ -142,6 +160,7 @@ impl<K> Ring<K> {
             enabled: params.flags & SETUP_R_DISABLED == 0,
             timer_gen: 0,
             timer_fired: false,
+            cqe_buf: Vec::new(),
         })
     }
 
@@ -237,16 +256,9 @@ impl<K> Ring<K> {
     /// Validates `count` staged entries, pushes them (all or none), enters the kernel, and copies
     /// completions into `mirror`. `wait` > 0 blocks until that many completions are available
     /// (or `timeout` passes).
-    pub fn submit(
-        &mut self,
-        staging: &[f64],
-        count: usize,
-        bufs: &mut dyn Buffers,
-        keep: Option<K>,
-        wait: u32,
-        timeout: Option<Duration>,
-        mirror: &mut [i32],
-    ) -> Result<SubmitOutcome, RingError> {
+    pub fn submit(&mut self, batch: Batch<'_, K>, wait: Wait, mirror: &mut [i32]) -> Result<SubmitOutcome, RingError> {
+        let Batch { staging, count, bufs, keep } = batch;
+        let Wait { min: wait, timeout } = wait;
         if self.io.is_none() {
             return Err(RingError::closed());
         }
@@ -275,7 +287,8 @@ impl<K> Ring<K> {
     /// Copies what is in the CQ into the mirror without submitting; enters the kernel only when
     /// it must (DEFER_TASKRUN task work, IOPOLL reaping, overflowed CQEs to flush).
     pub fn reap(&mut self, mirror: &mut [i32]) -> Result<u32, RingError> {
-        self.submit(&[], 0, &mut squeue::NoBuffers, None, 0, None, mirror).map(|o| o.completions)
+        let batch = Batch { staging: &[], count: 0, bufs: &mut squeue::NoBuffers, keep: None };
+        self.submit(batch, Wait::default(), mirror).map(|o| o.completions)
     }
 
     fn write_header(&mut self, mirror: &mut [i32]) {
@@ -318,53 +331,51 @@ impl<K> Ring<K> {
         // Pass 1: decode and validate everything; mark slots live only once all are valid.
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        let mut iovs: Vec<(u32, Vec<libc::iovec>)> = Vec::new();
-        let result = (|| -> Result<(), RingError> {
-            for i in 0..count {
-                let rec = &staging[i * squeue::STRIDE..(i + 1) * squeue::STRIDE];
-                let slot = squeue::slot_of(rec)?;
-                self.ensure_slot(slot)?;
-                if self.slots[slot as usize].live || iovs.iter().any(|(s, _)| *s == slot) || scratch.iter().any(|e| e.get_user_data() == slot as u64) {
-                    return Err(RingError::new("ERR_URING_SLOT_BUSY", format!("slot {slot} is already in flight")));
+        // A slot is marked live as soon as its entry is accepted, so a slot named twice in one
+        // batch is caught; if any entry fails, every mark of this batch is undone.
+        let mut failed = None;
+        for i in 0..count {
+            let rec = &staging[i * squeue::STRIDE..(i + 1) * squeue::STRIDE];
+            let slot = match squeue::slot_of(rec).map_err(RingError::from).and_then(|s| self.ensure_slot(s).map(|_| s)) {
+                Ok(s) => s,
+                Err(e) => {
+                    failed = Some(e.at(i));
+                    break;
                 }
-                let mut iov = std::mem::take(&mut self.slots[slot as usize].iov);
-                let entry = squeue::encode(rec, bufs, &mut iov);
-                match entry {
-                    Ok(e) => {
-                        scratch.push(e.user_data(slot as u64));
-                        if !iov.is_empty() {
-                            iovs.push((slot, iov));
-                        } else {
-                            self.slots[slot as usize].iov = iov;
-                        }
-                    }
-                    Err(e) => {
-                        self.slots[slot as usize].iov = iov;
-                        return Err(RingError::from(e).at(i));
-                    }
+            };
+            let s = &mut self.slots[slot as usize];
+            if s.live {
+                failed = Some(RingError::new("ERR_URING_SLOT_BUSY", format!("slot {slot} is already in flight")).at(i));
+                break;
+            }
+            // readv/writev fill the slot's own iovec storage, which lives until the slot's
+            // final CQE (the heap buffer does not move when `slots` grows).
+            match squeue::encode(rec, bufs, &mut s.iov) {
+                Ok(e) => {
+                    s.live = true;
+                    scratch.push(e.user_data(slot as u64));
+                }
+                Err(e) => {
+                    s.iov.clear();
+                    failed = Some(RingError::from(e).at(i));
+                    break;
                 }
             }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            for (slot, iov) in iovs {
-                self.slots[slot as usize].iov = iov;
+        }
+        if let Some(e) = failed {
+            for entry in &scratch {
+                let s = &mut self.slots[entry.get_user_data() as usize];
+                s.live = false;
+                s.iov.clear();
             }
             self.scratch = scratch;
             return Err(e);
-        }
-        // The iovec arrays now live in their slots; their heap storage does not move when the
-        // Vec is moved, so the pointers encoded in pass 1 stay valid.
-        for (slot, iov) in iovs {
-            self.slots[slot as usize].iov = iov;
         }
 
         let keep_id = keep.map(|k| self.add_keep(k)).unwrap_or(NO_KEEP);
         for e in &scratch {
             let slot = e.get_user_data() as usize;
-            let s = &mut self.slots[slot];
-            s.live = true;
-            s.keep = keep_id;
+            self.slots[slot].keep = keep_id;
         }
         if keep_id != NO_KEEP {
             if let Some((_, n)) = self.keeps[keep_id as usize].as_mut() {
@@ -535,7 +546,8 @@ impl<K> Ring<K> {
         let (timer_gen, mut timer_fired) = (self.timer_gen, false);
         if n < cap {
             let io = self.io.as_mut().expect("open");
-            let mut taken: Vec<Cqe> = Vec::new();
+            let mut taken = std::mem::take(&mut self.cqe_buf);
+            taken.clear();
             {
                 let mut cq = io.completion();
                 while n + taken.len() < cap {
@@ -552,10 +564,11 @@ impl<K> Ring<K> {
                     }
                 }
             }
-            for c in taken {
-                self.deliver(&c, mirror, n);
+            for c in &taken {
+                self.deliver(c, mirror, n);
                 n += 1;
             }
+            self.cqe_buf = taken;
         }
         self.timer_fired |= timer_fired;
         mirror[cqueue::H_COUNT] = n as i32;
@@ -665,5 +678,234 @@ impl RingError {
     fn at(mut self, index: usize) -> Self {
         self.message = format!("entry {index}: {}", self.message);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::squeue::{field, NoBuffers, STRIDE};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// A keepalive that counts its drops.
+    struct Token(Rc<Cell<u32>>);
+    impl Drop for Token {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    struct Bufs(Vec<Vec<u8>>);
+    impl Buffers for Bufs {
+        fn bytes(&mut self, index: u32) -> Result<(*mut u8, usize), OpError> {
+            let b = self.0.get_mut(index as usize).ok_or_else(|| OpError::new("ERR_INVALID_ARG_VALUE", "no such buffer"))?;
+            Ok((b.as_mut_ptr(), b.len()))
+        }
+        fn list(&mut self, _: u32, _: &mut Vec<libc::iovec>) -> Result<(), OpError> {
+            Err(OpError::new("ERR_INVALID_ARG_VALUE", "none"))
+        }
+    }
+
+    fn ring(entries: u32, cq: Option<u32>) -> Option<Ring<Token>> {
+        let mut o = SetupOptions::new(entries);
+        o.cq_entries = cq;
+        match Ring::new(&o) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("SKIP: no io_uring here: {e}");
+                None
+            }
+        }
+    }
+
+    fn nops(slots: std::ops::Range<u32>) -> Vec<f64> {
+        let mut v = Vec::new();
+        for s in slots {
+            let mut r = [0.0; STRIDE];
+            r[field::SLOT] = s as f64;
+            r[field::BUF] = -1.0;
+            v.extend_from_slice(&r);
+        }
+        v
+    }
+
+    fn mirror(cap: usize) -> Vec<i32> {
+        vec![0; MIRROR_HEADER + cap * cqueue::CQE_STRIDE]
+    }
+
+    /// Takes every CQE out of the mirror, returning (slot, res) pairs.
+    fn take(m: &mut [i32]) -> Vec<(u32, i32)> {
+        let n = m[cqueue::H_COUNT] as usize;
+        let out = (0..n).map(|i| {
+            let at = MIRROR_HEADER + i * cqueue::CQE_STRIDE;
+            (m[at] as u32, m[at + 1])
+        }).collect();
+        m[cqueue::H_COUNT] = 0;
+        out
+    }
+
+    #[test]
+    fn nops_complete_with_their_slots_and_free_the_keepalive() {
+        let Some(mut r) = ring(8, None) else { return };
+        let drops = Rc::new(Cell::new(0));
+        let st = nops(0..8);
+        let mut m = mirror(16);
+        let batch = Batch { staging: &st, count: 8, bufs: &mut NoBuffers, keep: Some(Token(drops.clone())) };
+        let out = r.submit(batch, Wait { min: 8, timeout: None }, &mut m).unwrap();
+        assert_eq!(out.pushed, 8);
+        let mut got = take(&mut m);
+        got.sort();
+        assert_eq!(got, (0..8).map(|s| (s, 0)).collect::<Vec<_>>());
+        assert_eq!(r.in_flight(), 0);
+        assert_eq!(drops.get(), 1, "the batch keepalive is dropped after its last CQE");
+    }
+
+    #[test]
+    fn a_busy_slot_or_bad_entry_rejects_the_whole_batch() {
+        let Some(mut r) = ring(8, None) else { return };
+        let mut st = nops(0..3);
+        st[STRIDE + field::SLOT] = 0.0; // slot 0 twice
+        let mut m = mirror(16);
+        let e = r.submit(Batch { staging: &st, count: 3, bufs: &mut NoBuffers, keep: None }, Wait::default(), &mut m).unwrap_err();
+        assert_eq!(e.code, "ERR_URING_SLOT_BUSY");
+        assert_eq!(r.in_flight(), 0);
+        assert_eq!(r.sq_pending(), 0, "nothing was pushed");
+        let mut st = nops(0..3);
+        st[2 * STRIDE + field::FD] = -5.0;
+        st[2 * STRIDE + field::OP] = squeue::OP_READ as f64;
+        let e = r.submit(Batch { staging: &st, count: 3, bufs: &mut NoBuffers, keep: None }, Wait::default(), &mut m).unwrap_err();
+        assert_eq!(e.code, "ERR_OUT_OF_RANGE");
+        assert!(e.message.starts_with("entry 2"), "{}", e.message);
+        // The same slots are free for a good batch.
+        let st = nops(0..3);
+        r.submit(Batch { staging: &st, count: 3, bufs: &mut NoBuffers, keep: None }, Wait { min: 3, timeout: None }, &mut m).unwrap();
+        assert_eq!(take(&mut m).len(), 3);
+    }
+
+    #[test]
+    fn an_8_entry_cq_loses_nothing_under_overflow() {
+        let Some(mut r) = ring(8, Some(8)) else { return };
+        let total = 100_000u32;
+        let mut m = mirror(4); // smaller than what arrives: forces CQ overflow in the kernel
+        let mut seen = vec![false; total as usize];
+        let mut next = 0u32;
+        let mut done = 0u32;
+        let mut free: Vec<u32> = (0..64).collect();
+        while done < total {
+            let n = (r.sq_space()).min(total - next).min(free.len() as u32);
+            let slots: Vec<u32> = (0..n).map(|_| free.pop().unwrap()).collect();
+            let mut st = Vec::new();
+            for (i, s) in slots.iter().enumerate() {
+                let mut rec = nops(*s..*s + 1);
+                rec[field::IOPRIO] = 0.0;
+                st.extend_from_slice(&rec);
+                let _ = i;
+            }
+            let _ = r.submit(Batch { staging: &st, count: n as usize, bufs: &mut NoBuffers, keep: None }, Wait::default(), &mut m).unwrap();
+            for (slot, res) in take(&mut m) {
+                assert_eq!(res, 0);
+                free.push(slot);
+                done += 1;
+            }
+            // Map slots to op numbers only for counting: every op is counted once.
+            for _ in 0..n {
+                seen[next as usize] = true;
+                next += 1;
+            }
+            if free.is_empty() || next == total {
+                let _ = r.submit(Batch { staging: &[], count: 0, bufs: &mut NoBuffers, keep: None }, Wait { min: 1, timeout: Some(Duration::from_secs(5)) }, &mut m).unwrap();
+                for (slot, _) in take(&mut m) {
+                    free.push(slot);
+                    done += 1;
+                }
+            }
+        }
+        assert_eq!(done, total);
+        assert!(seen.iter().all(|s| *s));
+        assert_eq!(r.in_flight(), 0);
+    }
+
+    #[test]
+    fn read_and_write_move_the_bytes() {
+        let Some(mut r) = ring(8, None) else { return };
+        let path = std::env::temp_dir().join(format!("uring-core-rw-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+        let fd = f.as_raw_fd() as f64;
+        let mut bufs = Bufs(vec![b"hello, ring".to_vec(), vec![0; 11]]);
+        let mut st = nops(0..2);
+        st[field::OP] = squeue::OP_WRITE as f64;
+        st[field::FD] = fd;
+        st[field::BUF] = 0.0;
+        st[field::LEN] = 11.0;
+        st[field::FLAGS] = 4.0; // IO_LINK: the read waits for the write
+        st[STRIDE + field::OP] = squeue::OP_READ as f64;
+        st[STRIDE + field::FD] = fd;
+        st[STRIDE + field::BUF] = 1.0;
+        st[STRIDE + field::LEN] = 11.0;
+        let mut m = mirror(8);
+        r.submit(Batch { staging: &st, count: 2, bufs: &mut bufs, keep: None }, Wait { min: 2, timeout: None }, &mut m).unwrap();
+        let got = take(&mut m);
+        assert_eq!(got, vec![(0, 11), (1, 11)]);
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello, ring");
+        assert_eq!(bufs.0[1], b"hello, ring");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn close_cancels_what_is_in_flight_and_waits_for_it() {
+        let Some(mut r) = ring(8, None) else { return };
+        let mut fds = [0; 2];
+        // SAFETY: pipe writes two fds into the array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let drops = Rc::new(Cell::new(0));
+        let mut bufs = Bufs(vec![vec![0; 16]]);
+        let mut st = nops(0..1);
+        st[field::OP] = squeue::OP_READ as f64;
+        st[field::FD] = fds[0] as f64;
+        st[field::BUF] = 0.0;
+        st[field::LEN] = 16.0;
+        st[field::OFF_LO] = -1.0;
+        let mut m = mirror(8);
+        r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: Some(Token(drops.clone())) }, Wait::default(), &mut m).unwrap();
+        assert_eq!(r.in_flight(), 1);
+        assert_eq!(drops.get(), 0, "still referenced while the read is pending");
+        let out = r.close(Duration::from_secs(5));
+        assert_eq!(out, CloseOutcome { cancelled: 1, leaked: 0 });
+        assert_eq!(drops.get(), 1, "released once the cancelled CQE arrived");
+        assert!(r.is_closed());
+        assert_eq!(r.close(Duration::from_secs(1)).cancelled, 0, "idempotent");
+        let e = r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait::default(), &mut m).unwrap_err();
+        assert_eq!(e.code, "ERR_URING_CLOSED");
+        // SAFETY: closing the fds pipe() gave us.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+    }
+
+    #[test]
+    fn wait_times_out() {
+        let Some(mut r) = ring(8, None) else { return };
+        let mut m = mirror(8);
+        let mut fds = [0; 2];
+        // SAFETY: pipe writes two fds into the array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let mut bufs = Bufs(vec![vec![0; 4]]);
+        let mut st = nops(0..1);
+        st[field::OP] = squeue::OP_READ as f64;
+        st[field::FD] = fds[0] as f64;
+        st[field::BUF] = 0.0;
+        st[field::LEN] = 4.0;
+        st[field::OFF_LO] = -1.0;
+        let out = r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait { min: 1, timeout: Some(Duration::from_millis(30)) }, &mut m).unwrap();
+        assert!(out.timed_out);
+        assert_eq!(out.completions, 0);
+        r.close(Duration::from_secs(5));
+        // SAFETY: closing the fds pipe() gave us.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
     }
 }

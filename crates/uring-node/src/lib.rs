@@ -11,7 +11,7 @@ use napi_derive::napi;
 use std::ptr;
 use std::time::Duration;
 use uring_core::squeue::{Buffers, OpError};
-use uring_core::{diagnose, probe, setup, Ring, RingError, SetupOptions, SqPoll};
+use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
 
 
 
@@ -315,7 +315,7 @@ impl NativeRing {
         let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
         let out = self
             .ring
-            .submit(staging, count as usize, &mut buffers, keep, wait, timeout, mirror)
+            .submit(Batch { staging, count: count as usize, bufs: &mut buffers, keep }, Wait { min: wait, timeout }, mirror)
             .map_err(ring_err)?;
         let n = out.completions as i32;
         Ok(if out.timed_out { -1 - n } else { n })
