@@ -213,10 +213,17 @@ fn diagnose(opts: &SetupOptions, err: &io::Error) -> SetupError {
     let kernel = crate::diagnose::kernel_release();
     let mk = |code, message: String| SetupError { code, errno, message, options: vec![] };
     match errno {
-        libc::ENOSYS => mk(
-            "ERR_URING_UNSUPPORTED",
-            format!("this kernel ({kernel}) has no io_uring (io_uring_setup: ENOSYS): it needs Linux 5.1 or newer built with CONFIG_IO_URING; uring supports 5.10+."),
-        ),
+        libc::ENOSYS => {
+            let seccomp = system_facts().seccomp_mode == Some(2);
+            mk(
+                "ERR_URING_UNSUPPORTED",
+                if seccomp {
+                    format!("io_uring_setup returned ENOSYS: either this kernel ({kernel}) was built without CONFIG_IO_URING, or this process's seccomp filter hides the syscall (some container profiles answer ENOSYS). uring needs Linux 5.10+ with io_uring allowed.")
+                } else {
+                    format!("this kernel ({kernel}) has no io_uring (io_uring_setup: ENOSYS): it needs Linux 5.1 or newer built with CONFIG_IO_URING; uring supports 5.10+.")
+                },
+            )
+        }
         libc::EPERM => {
             if opts.sqpoll.is_some() && opts.without("sqpoll").try_build().is_ok() {
                 return SetupError {
