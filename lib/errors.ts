@@ -19,6 +19,7 @@ export type UringErrorCode =
   | 'ERR_URING_OP_NOT_ENCODABLE'
   | 'ERR_URING_SLOT_BUSY'
   | 'ERR_URING_UNSUPPORTED_PLATFORM'
+  | 'ERR_URING_INTERNAL'
   | SetupErrorCode
 
 /** Codes of {@link RingSetupError}. */

@@ -40,7 +40,7 @@ export interface RingOptions {
   /**
    * IORING_SETUP_SQPOLL: a kernel thread polls the SQ, so submitting needs no syscall while it is
    * awake. `idleMs` (default 1000) is how long it spins before sleeping; `cpu` pins it (SQ_AFF).
-   * Unprivileged since 5.11.
+   * Needs CAP_SYS_ADMIN before 5.11 (`ERR_URING_SQPOLL_PERMISSION`).
    */
   sqpoll?: boolean | { idleMs?: number; cpu?: number }
   /** IORING_SETUP_IOPOLL: busy-poll for completions; only O_DIRECT I/O on polled block devices. */
@@ -158,8 +158,9 @@ export class Cqe {
     c.flags = this.flags
     return c
   }
-  toJSON(): { userData: number | bigint; res: number; flags: number } {
-    return { userData: typeof this.userData === 'bigint' ? this.userData : this.userData, res: this.res, flags: this.flags }
+  /** JSON has no bigint: a bigint `userData` is written as its decimal string. */
+  toJSON(): { userData: number | string; res: number; flags: number } {
+    return { userData: typeof this.userData === 'bigint' ? this.userData.toString() : this.userData, res: this.res, flags: this.flags }
   }
 }
 
@@ -540,7 +541,11 @@ export class CompletionQueue implements Iterable<Cqe> {
     return ready(s) + s.mirror[H_CQ_READY]
   }
 
-  /** CQEs the kernel had to hold back because the CQ was full (IORING_FEAT_NODROP keeps them). */
+  /**
+   * The kernel's dropped-CQE counter (`cq.koverflow`). With IORING_FEAT_NODROP (5.5+) a full CQ
+   * does not drop anything (the kernel keeps the extra CQEs and uring flushes them), so this
+   * stays 0 unless the kernel could not even allocate room to keep one.
+   */
   get overflow(): number {
     return this.#s.mirror[H_OVERFLOW]
   }

@@ -32,6 +32,8 @@ const CQE_F_MORE: u32 = 1 << 1;
 const INTERNAL: u64 = 1 << 63;
 /// Marks an internal wait timer; the low 32 bits carry its generation.
 const TIMER: u64 = 1 << 62;
+const CANCEL_ANY: u64 = 2;
+const CANCEL_ONE: u64 = 3;
 /// Most slots a ring tracks; a slot number beyond it is an error, not an allocation.
 pub const MAX_SLOTS: u32 = 1 << 22;
 const NO_KEEP: u32 = u32::MAX;
@@ -597,9 +599,9 @@ impl<K> Ring<K> {
         // Staged-but-unsubmitted SQEs reach the kernel with the cancel and are cancelled too.
         let deadline = Instant::now() + grace;
         let mut last_cancel: Option<Instant> = None;
-        let any_cancel = self.probe.as_ref().map(|p| p.last_op.unwrap_or(0) >= 45).unwrap_or_else(|| {
-            crate::probe::kernel_version_le("5.19", &crate::diagnose::kernel_release())
-        });
+        // IORING_ASYNC_CANCEL_ANY (5.19) cancels everything with one SQE; a kernel without it
+        // answers that SQE with -EINVAL, and then each live slot is cancelled by user_data.
+        let mut any_cancel = true;
         if !self.enabled && self.in_flight > 0 {
             // A disabled ring cannot run anything; what was pushed never reached the kernel.
             let _ = io.submitter().register_enable_rings();
@@ -610,13 +612,13 @@ impl<K> Ring<K> {
                 last_cancel = Some(Instant::now());
                 let io = self.io.as_mut().expect("open");
                 if any_cancel {
-                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL | 2);
+                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL | CANCEL_ANY);
                     // SAFETY: AsyncCancel2 carries no pointers into our memory.
                     let _ = unsafe { io.submission().push(&e) };
                 } else {
                     let live: Vec<u64> = self.slots.iter().enumerate().filter(|(_, s)| s.live).map(|(i, _)| i as u64).collect();
                     for ud in live {
-                        let e = opcode::AsyncCancel::new(ud).build().user_data(INTERNAL | 2);
+                        let e = opcode::AsyncCancel::new(ud).build().user_data(INTERNAL | CANCEL_ONE);
                         // SAFETY: AsyncCancel carries no pointers.
                         if unsafe { io.submission().push(&e) }.is_err() {
                             let _ = io.submit();
@@ -638,8 +640,13 @@ impl<K> Ring<K> {
                     break;
                 }
             }
-            let ready: Vec<(u64, u32)> = self.io.as_mut().expect("open").completion().map(|c| (c.user_data(), c.flags())).collect();
-            for (ud, flags) in ready {
+            let ready: Vec<(u64, i32, u32)> =
+                self.io.as_mut().expect("open").completion().map(|c| (c.user_data(), c.result(), c.flags())).collect();
+            for (ud, res, flags) in ready {
+                if ud == INTERNAL | CANCEL_ANY && res == -libc::EINVAL && any_cancel {
+                    any_cancel = false;
+                    last_cancel = None; // go again at once, slot by slot
+                }
                 if ud & INTERNAL == 0 && flags & CQE_F_MORE == 0 && (ud as usize) < self.slots.len() {
                     self.release_slot(ud as u32);
                 }

@@ -229,7 +229,7 @@ fn diagnose(opts: &SetupOptions, err: &io::Error) -> SetupError {
                 return SetupError {
                     code: "ERR_URING_SQPOLL_PERMISSION",
                     errno,
-                    message: format!("this kernel ({kernel}) allows sqpoll only with CAP_SYS_ADMIN (unprivileged SQPOLL needs 5.11+ and, before 5.13, registered files); run without sqpoll or with the capability."),
+                    message: format!("this kernel ({kernel}) refuses sqpoll to this process: before 5.11 SQPOLL needs CAP_SYS_ADMIN (and registered files); newer kernels allow it unprivileged. Run without sqpoll, with the capability, or on a newer kernel."),
                     options: vec!["sqpoll"],
                 };
             }
