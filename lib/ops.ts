@@ -296,7 +296,7 @@ export class Fsync extends Op {
   }
   protected encodeFields(s: Float64Array, at: number): void {
     s[at + F.FD] = validateFd(this.fd)
-    s[at + F.OP_FLAGS] = this.datasync ? 1 : 0
+    s[at + F.OP_FLAGS] = validateBoolean(this.datasync, 'datasync') ? 1 : 0
   }
 }
 

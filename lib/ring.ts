@@ -90,16 +90,16 @@ export type Features = Record<
 
 /** What the kernel set up. */
 export interface RingParams {
-  sqEntries: number
-  cqEntries: number
+  readonly sqEntries: number
+  readonly cqEntries: number
   /** The raw IORING_SETUP_* bits. */
-  rawFlags: number
-  flags: SetupFlags
+  readonly rawFlags: number
+  readonly flags: Readonly<SetupFlags>
   /** sqpoll: the CPU the SQ thread is pinned to, and its idle time in ms. */
-  sqThreadCpu: number
-  sqThreadIdle: number
+  readonly sqThreadCpu: number
+  readonly sqThreadIdle: number
   /** The raw IORING_FEAT_* bits. */
-  rawFeatures: number
+  readonly rawFeatures: number
 }
 
 const FLAG_TABLE = native.setupFlagTable()
@@ -168,9 +168,9 @@ function setupOptions(options: RingOptions | undefined): NativeSetupOptions {
   const o = options === undefined ? {} : validateObject(options, 'options')
   validateKeys(o, OPTION_KEYS, 'options')
   const n: NativeSetupOptions = {
-    entries: o.entries === undefined ? 256 : validateInteger(o.entries, 'options.entries', 1, 0xffffffff),
+    entries: o.entries === undefined ? 256 : validateInteger(o.entries, 'options.entries', 0, 0xffffffff),
   }
-  if (o.cqEntries !== undefined) n.cqEntries = validateInteger(o.cqEntries, 'options.cqEntries', 1, 0xffffffff)
+  if (o.cqEntries !== undefined) n.cqEntries = validateInteger(o.cqEntries, 'options.cqEntries', 0, 0xffffffff)
   for (const k of BOOL_KEYS) {
     if (o[k] !== undefined) n[k] = validateBoolean(o[k], `options.${k}`)
   }
@@ -211,6 +211,7 @@ interface RingState {
   closed: boolean
   /** supported[opcode], from the probe at setup. */
   supported: boolean[]
+  sqpoll: boolean
 }
 
 /** An io_uring instance. Close it with `ring.close()` or `using ring = new Ring()`. */
@@ -218,7 +219,7 @@ export class Ring implements Disposable {
   /** What the kernel set up. */
   readonly params: RingParams
   /** Every IORING_FEAT_* bit of this kernel, by name. */
-  readonly features: Features
+  readonly features: Readonly<Features>
   /** The submission queue. */
   readonly sq: SubmissionQueue
   /** The completion queue. */
@@ -233,9 +234,11 @@ export class Ring implements Disposable {
   constructor(options?: RingOptions) {
     const opts = setupOptions(options)
     const { stride, cqeStride, mirrorHeader } = LAYOUT
-    const sq = Math.min(opts.entries, 32768)
+    // Sized from what the kernel can give at most (it clamps, or Rust rejects, anything larger),
+    // so a huge request fails with a coded error instead of a huge allocation.
+    const sq = Math.max(1, Math.min(opts.entries, 32768))
     const staging = new Float64Array(nextPow2(sq) * stride)
-    const capacity = Math.max(2 * nextPow2(opts.cqEntries ?? sq * 2), 64)
+    const capacity = Math.min(Math.max(2 * nextPow2(Math.min(opts.cqEntries ?? sq * 2, 65536)), 64), 16384)
     const mirror = new Int32Array(mirrorHeader + capacity * cqeStride)
     const r = native.openRing(opts, staging, mirror)
     if (!('submit' in r)) {
@@ -276,6 +279,7 @@ export class Ring implements Disposable {
       sqEntries: p.sqEntries,
       closed: false,
       supported: nr.probe().supported,
+      sqpoll: (p.flags & 2) !== 0,
     }
     this.sq = new SubmissionQueue(this.#s)
     this.cq = new CompletionQueue(this.#s)
@@ -418,6 +422,8 @@ export class SubmissionQueue {
   get space(): number {
     const s = this.#s
     if (s.closed) return 0
+    // With sqpoll the kernel thread consumes SQEs on its own: ask the ring, not the last header.
+    if (s.sqpoll) return s.native.sqSpace() - s.staged
     return s.sqEntries - s.staged - s.mirror[H_SQ_PENDING]
   }
 
@@ -538,6 +544,13 @@ export class CompletionQueue implements Iterable<Cqe> {
   get ready(): number {
     const s = this.#s
     if (s.closed) return 0
+    // Completions arrive while JS runs (async work, sqpoll): copy out what is there now.
+    compact(s)
+    try {
+      s.native.reap()
+    } catch (e) {
+      throw fromNative(e)
+    }
     return ready(s) + s.mirror[H_CQ_READY]
   }
 
