@@ -443,7 +443,7 @@ export class SubmissionQueue {
    */
   push(o: Op): void {
     const s = live(this.#s)
-    if (this.space < 1) throw new UringError('ERR_URING_SQ_FULL', `the SQ is full (${s.sqEntries} entries); submit() first`)
+    if (!hasRoom(s, 1)) throw new UringError('ERR_URING_SQ_FULL', `the SQ is full (${s.sqEntries} entries); submit() first`)
     stage(s, o)
   }
 
@@ -451,7 +451,7 @@ export class SubmissionQueue {
   pushMany(ops: readonly Op[]): void {
     const s = live(this.#s)
     if (!Array.isArray(ops)) throw invalidType('ops', 'an array of ops', ops)
-    if (ops.length > this.space) {
+    if (!hasRoom(s, ops.length)) {
       throw new UringError('ERR_URING_SQ_FULL', `${ops.length} ops do not fit the ${this.space} free SQ entries; submit() first`)
     }
     const staged = s.staged
@@ -494,6 +494,15 @@ function waitTimeout(options: { timeoutMs?: number } | undefined): number {
     throw new UringError('ERR_OUT_OF_RANGE', `The value of "options.timeoutMs" is out of range. It must be a finite number >= 0. Received ${o.timeoutMs}`)
   }
   return o.timeoutMs
+}
+
+/**
+ * Whether `n` more ops fit. The pending count in the last header is an upper bound (the kernel
+ * only consumes SQEs), so it answers without a native call unless sqpoll may have made room.
+ */
+function hasRoom(s: RingState, n: number): boolean {
+  if (s.sqEntries - s.staged - s.mirror[H_SQ_PENDING] >= n) return true
+  return s.sqpoll && s.native.sqSpace() - s.staged >= n
 }
 
 function ready(s: RingState): number {
