@@ -49,7 +49,20 @@ const IOSQE_IO_DRAIN = 1 << 1
 const IOSQE_IO_LINK = 1 << 2
 const IOSQE_IO_HARDLINK = 1 << 3
 const IOSQE_ASYNC = 1 << 4
+const USER_SQE_FLAGS = IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO_HARDLINK | IOSQE_ASYNC
 const TWO_32 = 2 ** 32
+/** Scratch staging words for checking an op where it is made (one entry is 16 words). */
+const CHECK = new Float64Array(16)
+const CHECK_BUFS: unknown[] = []
+
+/** Checks an op where it is made, so a bad op fails there and not where it is pushed. */
+function check(o: Op): void {
+  try {
+    o.encode(CHECK, 0, CHECK_BUFS)
+  } finally {
+    CHECK_BUFS.length = 0
+  }
+}
 
 /** Options every op takes. */
 export interface OpOptions {
@@ -131,8 +144,8 @@ export abstract class Op {
    */
   encode(s: Float64Array, at: number, bufs: unknown[]): void {
     validateUserData(this.userData, 'userData')
-    validateInteger(this.sqeFlags, 'sqeFlags', 0, IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO_HARDLINK | IOSQE_ASYNC)
-    if ((this.sqeFlags & ~(IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO_HARDLINK | IOSQE_ASYNC)) !== 0) {
+    validateInteger(this.sqeFlags, 'sqeFlags', 0, 0xff)
+    if ((this.sqeFlags & ~USER_SQE_FLAGS) !== 0) {
       throw new UringError('ERR_INVALID_ARG_VALUE', `sqeFlags 0x${this.sqeFlags.toString(16)} are not allowed (drain, link, hardlink, async)`)
     }
     validateInteger(this.ioprio, 'ioprio', 0, 0xffff)
@@ -211,8 +224,7 @@ abstract class ReadWrite extends Op {
     if (options?.bufferOffset !== undefined) this.bufferOffset = options.bufferOffset
     if (options?.length !== undefined) this.length = options.length
     if (options?.rwFlags !== undefined) this.rwFlags = options.rwFlags
-    // Check everything now so a bad op fails where it is made, not where it is pushed.
-    this.encode(new Float64Array(16), 0, [])
+    check(this)
   }
   protected encodeFields(s: Float64Array, at: number, bufs: unknown[]): void {
     s[at + F.FD] = validateFd(this.fd)
@@ -253,7 +265,7 @@ abstract class Vectored extends Op {
     this.offset = offset
     this.applyOptions(options, V_KEYS)
     if (options?.rwFlags !== undefined) this.rwFlags = options.rwFlags
-    this.encode(new Float64Array(16), 0, [])
+    check(this)
   }
   protected encodeFields(s: Float64Array, at: number, bufs: unknown[]): void {
     s[at + F.FD] = validateFd(this.fd)

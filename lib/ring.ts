@@ -257,14 +257,11 @@ export class Ring implements Disposable {
       rawFeatures: p.features,
     })
     this.features = Object.freeze(decodeBits<Features>(p.features, FEATURE_TABLE))
-    let st = staging
-    if (p.sqEntries * stride > staging.length) {
-      // clamp gave a bigger SQ than asked: cannot happen (clamp only lowers), but never under-size.
-      st = new Float64Array(p.sqEntries * stride)
-    }
+    // The staging area was sized for the SQ the kernel can give (it rounds up to a power of two
+    // and clamps to 32768), and the native ring holds that very array: it is never replaced.
     this.#s = {
       native: nr,
-      staging: st,
+      staging,
       mirror,
       stride,
       cqeStride,

@@ -295,10 +295,8 @@ impl<K> Ring<K> {
 
     fn write_header(&mut self, mirror: &mut [i32]) {
         let io = self.io.as_mut().expect("open");
-        let overflow = io.completion().overflow();
-        let mut cq = io.completion();
-        cq.sync();
-        let ready = cq.len();
+        let cq = io.completion();
+        let (overflow, ready) = (cq.overflow(), cq.len());
         drop(cq);
         let pending = io.submission().len();
         mirror[cqueue::H_SQ_PENDING] = pending as i32;
@@ -453,7 +451,7 @@ impl<K> Ring<K> {
             if submit_now == 0 && enter_flags == 0 {
                 return Ok(timed_out);
             }
-            if (have as usize + cqueue_room_needed(want)) * cqueue::CQE_STRIDE + MIRROR_HEADER > mirror.len() && want > 0 {
+            if want > 0 && (have as usize + 1) * cqueue::CQE_STRIDE + MIRROR_HEADER > mirror.len() {
                 // The mirror is full: return what we have; the caller reaps and waits again.
                 return Ok(false);
             }
@@ -671,10 +669,6 @@ impl<K> Ring<K> {
     }
 }
 
-fn cqueue_room_needed(want: u32) -> usize {
-    want.min(1) as usize
-}
-
 impl<K> Drop for Ring<K> {
     fn drop(&mut self) {
         self.close(Duration::from_secs(10));
@@ -859,20 +853,43 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
+    /// A pipe whose read end never gets data; closed on drop.
+    struct Pipe([i32; 2]);
+    impl Pipe {
+        fn new() -> Self {
+            let mut fds = [0; 2];
+            // SAFETY: pipe writes two fds into the array.
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            Pipe(fds)
+        }
+        /// A staged read of `len` bytes from the read end into buffer 0.
+        fn read(&self, len: usize) -> Vec<f64> {
+            let mut st = nops(0..1);
+            st[field::OP] = squeue::OP_READ as f64;
+            st[field::FD] = self.0[0] as f64;
+            st[field::BUF] = 0.0;
+            st[field::LEN] = len as f64;
+            st[field::OFF_LO] = -1.0;
+            st
+        }
+    }
+    impl Drop for Pipe {
+        fn drop(&mut self) {
+            // SAFETY: closing the fds pipe() gave us, once.
+            unsafe {
+                libc::close(self.0[0]);
+                libc::close(self.0[1]);
+            }
+        }
+    }
+
     #[test]
     fn close_cancels_what_is_in_flight_and_waits_for_it() {
         let Some(mut r) = ring(8, None) else { return };
-        let mut fds = [0; 2];
-        // SAFETY: pipe writes two fds into the array.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let pipe = Pipe::new();
         let drops = Rc::new(Cell::new(0));
         let mut bufs = Bufs(vec![vec![0; 16]]);
-        let mut st = nops(0..1);
-        st[field::OP] = squeue::OP_READ as f64;
-        st[field::FD] = fds[0] as f64;
-        st[field::BUF] = 0.0;
-        st[field::LEN] = 16.0;
-        st[field::OFF_LO] = -1.0;
+        let st = pipe.read(16);
         let mut m = mirror(8);
         r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: Some(Token(drops.clone())) }, Wait::default(), &mut m).unwrap();
         assert_eq!(r.in_flight(), 1);
@@ -884,35 +901,18 @@ mod tests {
         assert_eq!(r.close(Duration::from_secs(1)).cancelled, 0, "idempotent");
         let e = r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait::default(), &mut m).unwrap_err();
         assert_eq!(e.code, "ERR_URING_CLOSED");
-        // SAFETY: closing the fds pipe() gave us.
-        unsafe {
-            libc::close(fds[0]);
-            libc::close(fds[1]);
-        }
     }
 
     #[test]
     fn wait_times_out() {
         let Some(mut r) = ring(8, None) else { return };
         let mut m = mirror(8);
-        let mut fds = [0; 2];
-        // SAFETY: pipe writes two fds into the array.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let pipe = Pipe::new();
         let mut bufs = Bufs(vec![vec![0; 4]]);
-        let mut st = nops(0..1);
-        st[field::OP] = squeue::OP_READ as f64;
-        st[field::FD] = fds[0] as f64;
-        st[field::BUF] = 0.0;
-        st[field::LEN] = 4.0;
-        st[field::OFF_LO] = -1.0;
+        let st = pipe.read(4);
         let out = r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait { min: 1, timeout: Some(Duration::from_millis(30)) }, &mut m).unwrap();
         assert!(out.timed_out);
         assert_eq!(out.completions, 0);
         r.close(Duration::from_secs(5));
-        // SAFETY: closing the fds pipe() gave us.
-        unsafe {
-            libc::close(fds[0]);
-            libc::close(fds[1]);
-        }
     }
 }
