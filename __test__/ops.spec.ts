@@ -14,7 +14,7 @@ const EBADF = 9
 const ECANCELED = 125
 const hasRw = kernelAtLeast('5.6') // IORING_OP_READ/WRITE and FEAT_RW_CUR_POS
 const rwTest = hasRw ? test : test.skip
-const rw = (title: string): string => `${title}${hasRw ? '' : ' (skipped: needs Linux 5.6)'}`
+const rw = (title: string): string => `${title}${hasRw ? '' : ' (skipped: IORING_OP_READ/WRITE need Linux 5.6)'}`
 
 /** Pushes `ops`, submits, waits for all of them and returns their CQEs in completion order. */
 function run(r: Ring, ...ops: Op[]): Cqe[] {

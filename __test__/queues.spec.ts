@@ -426,7 +426,7 @@ for (const [name, opts, since] of modes) {
 // makes no call at all; sq.space and cq.ready must see that (they are documented as "free
 // entries" and "what the kernel's CQ holds").
 const hasSqpoll = kernelAtLeast('5.13')
-;(hasSqpoll ? test : test.skip)(`sqpoll: sq.space returns to full once the SQ thread has consumed the entries${hasSqpoll ? '' : ' (skipped: needs Linux 5.13)'}`, (t) => {
+;(hasSqpoll ? test : test.skip)(`sqpoll: sq.space returns to full once the SQ thread has consumed the entries${hasSqpoll ? '' : ' (skipped: unprivileged sqpoll needs Linux 5.13)'}`, (t) => {
   const r = ring(t, { entries: 8, sqpoll: { idleMs: 1000 } })
   r.sq.pushMany(Array.from({ length: 8 }, (_, i) => op.nop({ userData: i })))
   r.sq.submit()
@@ -448,7 +448,7 @@ const hasSqpoll = kernelAtLeast('5.13')
   t.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 8 + second }, (_, i) => i))
 })
 
-;(hasSqpoll ? test : test.skip)(`sqpoll: cq.ready counts completions the SQ thread posted${hasSqpoll ? '' : ' (skipped: needs Linux 5.13)'}`, (t) => {
+;(hasSqpoll ? test : test.skip)(`sqpoll: cq.ready counts completions the SQ thread posted${hasSqpoll ? '' : ' (skipped: unprivileged sqpoll needs Linux 5.13)'}`, (t) => {
   const r = ring(t, { entries: 8, sqpoll: { idleMs: 1000 } })
   r.sq.push(op.nop({ userData: 1 }))
   r.sq.submit()

@@ -383,7 +383,7 @@ test('attachWq: a non-Ring is ERR_INVALID_ARG_TYPE', (t) => {
 // ---- disabled + enable() ----------------------------------------------------------------------
 
 const hasDisabled = kernelAtLeast('5.10')
-;(hasDisabled ? test : test.skip)(`disabled: submit before enable() is ERR_URING_DISABLED_RING; enable() starts the ring${hasDisabled ? '' : ' (skipped: needs Linux 5.10)'}`, (t) => {
+;(hasDisabled ? test : test.skip)(`disabled: submit before enable() is ERR_URING_DISABLED_RING; enable() starts the ring${hasDisabled ? '' : ' (skipped: IORING_SETUP_R_DISABLED needs Linux 5.10)'}`, (t) => {
   const r = ring(t, { entries: 8, disabled: true })
   t.true(r.params.flags.disabled)
   t.is(r.params.rawFlags & 64, 64)
