@@ -4,13 +4,32 @@
  * - {@link Ring}: the ring (every setup flag, params, features, probe) with its queues
  *   `ring.sq` and `ring.cq`.
  * - {@link op}: typed op constructors (`op.nop()`, `op.read(fd, buf, offset)`, ...).
+ * - {@link Registrar} (`ring.registrar`): registered buffers and files as typed handles
+ *   ({@link RegisteredBuf}, {@link RegisteredFd}), direct descriptors, provided buffer groups.
  * - {@link Probe}: what the running kernel supports, and the kernel that adds what it lacks.
  * - Errors carry a `code`: {@link RingSetupError} for setup, {@link UringError} otherwise.
  */
 export { Ring, SubmissionQueue, CompletionQueue, Cqe, FEATURE_SINCE } from './lib/ring'
 export type { RingOptions, RingParams, SetupFlags, Features } from './lib/ring'
-export { op, Op, Nop, Read, Write, Readv, Writev, Fsync, Opcode } from './lib/ops'
-export type { OpOptions, ReadWriteOptions, VectoredOptions, FsyncOptions, FileOffset, AnyOp } from './lib/ops'
+export { op, Op, Nop, Read, Write, Readv, Writev, Fsync, Openat, Close, Recv, Accept, Socket, FixedFdInstall, Opcode, AT_FDCWD } from './lib/ops'
+export type {
+  OpOptions,
+  ReadWriteOptions,
+  VectoredOptions,
+  FsyncOptions,
+  OpenatOptions,
+  RecvOptions,
+  AcceptOptions,
+  SocketOptions,
+  FileOffset,
+  FdLike,
+  ReadBuffer,
+  WriteBuffer,
+  VectorBuffers,
+  AnyOp,
+} from './lib/ops'
+export { Registrar, RegisteredBuf, RegisteredBufSlice, RegisteredFd, BufferGroup, ProvidedBuffer, Personality } from './lib/registrar'
+export type { BufferGroupOptions } from './lib/registrar'
 export { Probe, OP_TABLE, opInfo } from './lib/probe'
 export type { OpInfo } from './lib/probe'
 export { UringError, RingSetupError } from './lib/errors'

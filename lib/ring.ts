@@ -27,6 +27,7 @@ import {
 import { native, LAYOUT } from './native'
 import { F, Op } from './ops'
 import { Probe, OP_TABLE } from './probe'
+import { Registrar } from './registrar'
 import type { NativeRing, NativeSetupOptions } from '../binding'
 
 /** Options of `new Ring()`: every io_uring_setup flag and parameter. */
@@ -134,6 +135,12 @@ export class Cqe {
   res = 0
   /** The raw IORING_CQE_F_* flags. */
   flags = 0
+  /**
+   * @internal What the ring added to this CQE: the generation of a direct descriptor the op
+   * created (read by `registrar.directFd`), or where a provided buffer's data starts (read by
+   * `group.take`).
+   */
+  aux = 0
   /** The provided buffer's id (IORING_CQE_F_BUFFER), or undefined. */
   get bufferId(): number | undefined {
     return this.flags & CQE_F_BUFFER ? this.flags >>> 16 : undefined
@@ -156,6 +163,7 @@ export class Cqe {
     c.userData = this.userData
     c.res = this.res
     c.flags = this.flags
+    c.aux = this.aux
     return c
   }
   /** JSON has no bigint: a bigint `userData` is written as its decimal string. */
@@ -224,6 +232,8 @@ export class Ring implements Disposable {
   readonly sq: SubmissionQueue
   /** The completion queue. */
   readonly cq: CompletionQueue
+  /** Registered buffers and files, buffer groups, eventfd, personalities (see docs/registrar.md). */
+  readonly registrar: Registrar
   readonly #s: RingState
   #probe: Probe | undefined
 
@@ -280,6 +290,7 @@ export class Ring implements Disposable {
     }
     this.sq = new SubmissionQueue(this.#s)
     this.cq = new CompletionQueue(this.#s)
+    this.registrar = new Registrar(this.#s)
   }
 
   /** Probes the running kernel's ops with a short-lived ring. */
@@ -515,7 +526,7 @@ function stage(s: RingState, o: Op): void {
   const at = s.staged * s.stride
   const nbufs = s.bufs.length
   try {
-    o.encode(s.staging, at, s.bufs)
+    o.encode(s.staging, at, s.bufs, s)
   } catch (e) {
     s.bufs.length = nbufs
     throw e
@@ -534,6 +545,7 @@ function readCqe(s: RingState, i: number, c: Cqe): void {
   c.userData = s.user[slot] ?? 0
   c.res = m[at + 1]
   c.flags = m[at + 2] >>> 0
+  c.aux = m[at + 3]
   if ((c.flags & CQE_F_MORE) === 0) releaseSlot(s, slot)
 }
 

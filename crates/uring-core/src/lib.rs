@@ -5,11 +5,13 @@
 //! - [`squeue`]: the staging format JS writes ops in, validated and turned into SQEs.
 //! - [`cqueue`]: the completion mirror JS reads CQEs from.
 //! - [`ring`]: the ring itself: submit, reap, wait, close; op memory kept alive until its CQE.
+//! - [`registrar`]: registered buffers and files as handles, direct descriptors, provided buffers.
 //! - [`diagnose`]: sysctls, seccomp and limits that explain a refused setup.
 
 pub mod cqueue;
 pub mod diagnose;
 pub mod probe;
+pub mod registrar;
 pub mod ring;
 pub mod setup;
 pub mod squeue;

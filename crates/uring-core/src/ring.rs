@@ -10,7 +10,10 @@
 use crate::cqueue::{self, MIRROR_HEADER};
 use crate::probe::{probe_ring, ProbeResult};
 use crate::setup::{self, RawParams, SetupError, SetupOptions};
-use crate::squeue::{self, Buffers, OpError};
+use crate::registrar::{Region, Registrar};
+use crate::squeue::{self, Buffers, Effect, OpError};
+use std::collections::VecDeque;
+use std::rc::Rc;
 use io_uring::{cqueue::Entry as Cqe, opcode, squeue::Entry as Sqe, types, IoUring};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -20,16 +23,21 @@ const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
 const IORING_ENTER_SQ_WAKEUP: u32 = 1 << 1;
 const IORING_ENTER_SQ_WAIT: u32 = 1 << 2;
 const IORING_ENTER_EXT_ARG: u32 = 1 << 3;
+const IORING_ENTER_REGISTERED_RING: u32 = 1 << 4;
 const SETUP_IOPOLL: u32 = 1 << 0;
 const SETUP_SQPOLL: u32 = 1 << 1;
 const SETUP_R_DISABLED: u32 = 1 << 6;
 const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
 const FEAT_EXT_ARG: u32 = 1 << 8;
 const CQE_F_MORE: u32 = 1 << 1;
+const CQE_F_BUFFER: u32 = 1 << 0;
+const CQE_F_BUF_MORE: u32 = 1 << 4;
 
 /// user_data of ops the ring issues itself (cancel on close, wait timeouts on pre-5.11 kernels):
 /// their CQEs never reach JavaScript.
-const INTERNAL: u64 = 1 << 63;
+pub(crate) const INTERNAL: u64 = 1 << 63;
+/// Marks an op the ring runs and waits for itself (installFd, PROVIDE_BUFFERS at group setup).
+const SYNC: u64 = 1 << 60;
 /// Marks an internal wait timer; the low 32 bits carry its generation.
 const TIMER: u64 = 1 << 62;
 const CANCEL_ANY: u64 = 2;
@@ -53,6 +61,9 @@ struct Slot {
     keep: u32,
     /// iovecs of a readv/writev, owned here until the CQE (capacity reused across ops).
     iov: Vec<libc::iovec>,
+    effect: Effect,
+    /// Registered or provided memory the op uses, kept until its final CQE.
+    hold: Option<Rc<Region>>,
 }
 
 /// An error of a ring operation, with a stable code.
@@ -131,7 +142,7 @@ pub struct CloseOutcome {
 /// `K` is a keepalive token (in the Node binding: a reference to the batch's JS buffers); it is
 /// dropped when the last op that used it completes.
 pub struct Ring<K> {
-    io: Option<IoUring>,
+    pub(crate) io: Option<IoUring>,
     params: RawParams,
     probe: Option<ProbeResult>,
     slots: Vec<Slot>,
@@ -142,8 +153,14 @@ pub struct Ring<K> {
     enabled: bool,
     timer_gen: u64,
     timer_fired: bool,
+    /// `supported[opcode]` of this kernel, read once at the first submit.
+    supported: Vec<bool>,
     /// CQEs taken from the ring in one copy_out (reused, so reaping allocates nothing).
     cqe_buf: Vec<Cqe>,
+    /// CQEs reaped while the ring waited for an op of its own; they reach the mirror first.
+    stash: VecDeque<Cqe>,
+    sync_seq: u64,
+    pub(crate) reg: Registrar,
 }
 
 impl<K> Ring<K> {
@@ -162,7 +179,11 @@ impl<K> Ring<K> {
             enabled: params.flags & SETUP_R_DISABLED == 0,
             timer_gen: 0,
             timer_fired: false,
+            supported: Vec::new(),
             cqe_buf: Vec::new(),
+            stash: VecDeque::new(),
+            sync_seq: 0,
+            reg: Registrar::default(),
         })
     }
 
@@ -182,7 +203,7 @@ impl<K> Ring<K> {
         Ok(self.io()?.as_raw_fd())
     }
 
-    fn io(&self) -> Result<&IoUring, RingError> {
+    pub(crate) fn io(&self) -> Result<&IoUring, RingError> {
         self.io.as_ref().ok_or_else(RingError::closed)
     }
 
@@ -241,6 +262,8 @@ impl<K> Ring<K> {
         }
         s.live = false;
         s.iov.clear();
+        s.hold = None;
+        s.effect = Effect::None;
         let keep = std::mem::replace(&mut s.keep, NO_KEEP);
         self.in_flight -= 1;
         if keep != NO_KEEP {
@@ -300,7 +323,7 @@ impl<K> Ring<K> {
         drop(cq);
         let pending = io.submission().len();
         mirror[cqueue::H_SQ_PENDING] = pending as i32;
-        mirror[cqueue::H_CQ_READY] = ready as i32;
+        mirror[cqueue::H_CQ_READY] = (ready + self.stash.len()) as i32;
         mirror[cqueue::H_OVERFLOW] = overflow as i32;
         mirror[cqueue::H_IN_FLIGHT] = self.in_flight as i32;
     }
@@ -329,6 +352,10 @@ impl<K> Ring<K> {
         }
 
         // Pass 1: decode and validate everything; mark slots live only once all are valid.
+        if self.supported.is_empty() {
+            self.supported = self.probe()?.supported.clone();
+        }
+        let supported = std::mem::take(&mut self.supported);
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         // A slot is marked live as soon as its entry is accepted, so a slot named twice in one
@@ -350,10 +377,13 @@ impl<K> Ring<K> {
             }
             // readv/writev fill the slot's own iovec storage, which lives until the slot's
             // final CQE (the heap buffer does not move when `slots` grows).
-            match squeue::encode(rec, bufs, &mut s.iov) {
+            let ctx = squeue::Ctx { reg: &self.reg, supported: &supported };
+            match squeue::encode(rec, bufs, &mut s.iov, &ctx) {
                 Ok(e) => {
                     s.live = true;
-                    scratch.push(e.user_data(slot as u64));
+                    s.effect = e.effect;
+                    s.hold = e.hold;
+                    scratch.push(e.sqe.user_data(slot as u64));
                 }
                 Err(e) => {
                     s.iov.clear();
@@ -367,8 +397,11 @@ impl<K> Ring<K> {
                 let s = &mut self.slots[entry.get_user_data() as usize];
                 s.live = false;
                 s.iov.clear();
+                s.hold = None;
+                s.effect = Effect::None;
             }
             self.scratch = scratch;
+            self.supported = supported;
             return Err(e);
         }
 
@@ -382,6 +415,7 @@ impl<K> Ring<K> {
                 *n = scratch.len() as u32;
             }
         }
+        self.supported = supported;
         self.in_flight += scratch.len();
         let io = self.io.as_mut().expect("open");
         // SAFETY: every entry was validated by squeue::encode: its pointers come from `bufs`
@@ -399,7 +433,7 @@ impl<K> Ring<K> {
         }
         if self.slots.len() <= slot as usize {
             let n = (slot as usize + 1).next_power_of_two().max(64);
-            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, iov: Vec::new() });
+            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, iov: Vec::new(), effect: Effect::None, hold: None });
         }
         Ok(())
     }
@@ -420,6 +454,7 @@ impl<K> Ring<K> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let flags = self.params.flags;
         let ext_arg = self.params.features & FEAT_EXT_ARG != 0;
+        let ring_idx = self.reg.ring_fd;
         let mut timed_out = false;
         let mut fallback_timer_armed = false;
         loop {
@@ -471,7 +506,7 @@ impl<K> Ring<K> {
                     let arg = GetEventsArg { sigmask: 0, sigmask_sz: 0, min_wait_usec: 0, ts: &ts as *const _ as u64 };
                     // SAFETY: `arg` and `ts` outlive the call; EXT_ARG tells the kernel `arg` is an
                     // io_uring_getevents_arg of size_of::<GetEventsArg>() bytes, which it is.
-                    unsafe { io.submitter().enter(submit_now, want, enter_flags | IORING_ENTER_EXT_ARG, Some(&arg)) }
+                    unsafe { sys_enter(io, ring_idx, submit_now, want, enter_flags | IORING_ENTER_EXT_ARG, (&arg as *const GetEventsArg).cast(), std::mem::size_of::<GetEventsArg>()) }
                 }
                 Some(rem) if want > 0 => {
                     // Before 5.11: a TIMEOUT op of our own bounds the wait; its CQE is internal.
@@ -491,11 +526,11 @@ impl<K> Ring<K> {
                     let n = if sqpoll { 0 } else { sq.len() as u32 };
                     drop(sq);
                     // SAFETY: no argument is passed.
-                    unsafe { io.submitter().enter::<libc::sigset_t>(n, 1, enter_flags, None) }
+                    unsafe { sys_enter(io, ring_idx, n, 1, enter_flags, std::ptr::null(), 0) }
                 }
                 _ => {
                     // SAFETY: no argument is passed; flags are GETEVENTS/SQ_WAKEUP only.
-                    unsafe { io.submitter().enter::<libc::sigset_t>(submit_now, want, enter_flags, None) }
+                    unsafe { sys_enter(io, ring_idx, submit_now, want, enter_flags, std::ptr::null(), 0) }
                 }
             };
             match res {
@@ -548,7 +583,13 @@ impl<K> Ring<K> {
             let io = self.io.as_mut().expect("open");
             let mut taken = std::mem::take(&mut self.cqe_buf);
             taken.clear();
-            {
+            while n + taken.len() < cap {
+                match self.stash.pop_front() {
+                    Some(c) => taken.push(c),
+                    None => break,
+                }
+            }
+            if self.stash.is_empty() {
                 let mut cq = io.completion();
                 while n + taken.len() < cap {
                     match cq.next() {
@@ -574,15 +615,90 @@ impl<K> Ring<K> {
         mirror[cqueue::H_COUNT] = n as i32;
     }
 
+    /// Writes one CQE into the mirror. The fourth word is `aux`: the generation of a direct
+    /// descriptor the op created, or where a provided buffer's data starts.
     fn deliver(&mut self, c: &Cqe, mirror: &mut [i32], n: usize) {
         let slot = c.user_data() as u32;
+        let (res, flags) = (c.result(), c.flags());
         let at = MIRROR_HEADER + n * cqueue::CQE_STRIDE;
+        let mut aux = 0;
+        if let Some(s) = self.slots.get(slot as usize) {
+            match s.effect {
+                Effect::None => {}
+                Effect::DirectAlloc if res >= 0 => aux = self.reg.direct_created(res as u32) as i32,
+                Effect::DirectAlloc => {}
+                Effect::CloseDirect { index, gen } => {
+                    if res >= 0 {
+                        self.reg.direct_closed(index, gen);
+                    }
+                }
+                Effect::Select { group, gen } => {
+                    if flags & CQE_F_BUFFER != 0 {
+                        aux = self.reg.buffer_selected(group, gen, (flags >> 16) as u16, res, flags & CQE_F_BUF_MORE != 0);
+                    }
+                }
+            }
+        }
         mirror[at] = slot as i32;
-        mirror[at + 1] = c.result();
-        mirror[at + 2] = c.flags() as i32;
-        mirror[at + 3] = 0;
-        if c.flags() & CQE_F_MORE == 0 && (slot as usize) < self.slots.len() {
+        mirror[at + 1] = res;
+        mirror[at + 2] = flags as i32;
+        mirror[at + 3] = aux;
+        if flags & CQE_F_MORE == 0 && (slot as usize) < self.slots.len() {
             self.release_slot(slot);
+        }
+    }
+
+    /// Pushes an SQE of the ring's own (its CQE never reaches JS); it goes in with the next enter.
+    pub(crate) fn push_internal(&mut self, e: Sqe) -> Result<(), RingError> {
+        if self.sq_space() == 0 {
+            self.flush_sq()?;
+        }
+        let io = self.io.as_mut().ok_or_else(RingError::closed)?;
+        // SAFETY: internal SQEs point only at memory the registrar owns for the ring's life
+        // (provided-buffer regions), or at nothing.
+        unsafe { io.submission().push(&e) }.map_err(|_| RingError::new("ERR_URING_SQ_FULL", "no SQ room for an internal op"))
+    }
+
+    /// Runs one SQE of the ring's own and waits for its CQE. CQEs of user ops that arrive
+    /// meanwhile are stashed and reach the mirror, in order, at the next submit or reap.
+    pub(crate) fn run_internal(&mut self, e: Sqe) -> Result<i32, RingError> {
+        if !self.enabled {
+            return Err(RingError::new("ERR_URING_DISABLED_RING", "the ring was set up with disabled: true; call ring.enable() first"));
+        }
+        self.sync_seq = self.sync_seq.wrapping_add(1) & 0xffff_ffff;
+        let ud = INTERNAL | SYNC | self.sync_seq;
+        self.push_internal(e.user_data(ud))?;
+        let sqpoll = self.params.flags & SETUP_SQPOLL != 0;
+        let ring_idx = self.reg.ring_fd;
+        loop {
+            let io = self.io.as_mut().expect("open");
+            let mut sq = io.submission();
+            sq.sync();
+            let n = if sqpoll { 0 } else { sq.len() as u32 };
+            let wake = sqpoll && sq.need_wakeup();
+            drop(sq);
+            let flags = IORING_ENTER_GETEVENTS | if wake { IORING_ENTER_SQ_WAKEUP } else { 0 };
+            // SAFETY: no argument is passed.
+            match unsafe { sys_enter(io, ring_idx, n, 1, flags, std::ptr::null(), 0) } {
+                Ok(_) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN)) => {}
+                Err(e) => return Err(RingError::io("io_uring_enter", e)),
+            }
+            let mut found = None;
+            let io = self.io.as_mut().expect("open");
+            for c in io.completion() {
+                let u = c.user_data();
+                if u == ud {
+                    found = Some(c.result());
+                } else if u & INTERNAL == 0 {
+                    self.stash.push_back(c);
+                }
+                // Other internal CQEs (a stale wait timer, a PROVIDE_BUFFERS that gave a buffer
+                // back) need nothing.
+            }
+            if let Some(r) = found {
+                return Ok(r);
+            }
         }
     }
 
@@ -590,10 +706,17 @@ impl<K> Ring<K> {
     /// Ops that never complete keep their memory (leaked) rather than having it freed under the
     /// kernel. Idempotent.
     pub fn close(&mut self, grace: Duration) -> CloseOutcome {
-        let Some(io) = self.io.as_mut() else {
+        if self.io.is_none() {
             return CloseOutcome { cancelled: 0, leaked: 0 };
-        };
+        }
         let cancelled = self.in_flight;
+        // CQEs stashed by an internal wait are final for their ops too.
+        while let Some(c) = self.stash.pop_front() {
+            if c.flags() & CQE_F_MORE == 0 && (c.user_data() as usize) < self.slots.len() {
+                self.release_slot(c.user_data() as u32);
+            }
+        }
+        let io = self.io.as_mut().expect("open");
         // Staged-but-unsubmitted SQEs reach the kernel with the cancel and are cancelled too.
         let deadline = Instant::now() + grace;
         let mut last_cancel: Option<Instant> = None;
@@ -658,15 +781,33 @@ impl<K> Ring<K> {
             }
             for s in self.slots.drain(..) {
                 std::mem::forget(s.iov);
+                std::mem::forget(s.hold);
             }
+            // Registered and provided memory too: an op that never completed may still use it.
+            std::mem::forget(std::mem::take(&mut self.reg));
         }
         self.io = None; // munmap + close(ring fd)
+        self.reg = Registrar::default(); // every handle is stale; JS views keep their memory
         self.slots.clear();
         self.keeps.clear();
         self.free_keeps.clear();
         self.in_flight = 0;
         CloseOutcome { cancelled, leaked }
     }
+}
+
+/// io_uring_enter through the registered ring index when there is one (IORING_ENTER_REGISTERED_RING).
+///
+/// # Safety
+/// `arg`/`size` must be what `flags` tells the kernel to expect (null/0 without EXT_ARG).
+unsafe fn sys_enter(io: &IoUring, ring_idx: Option<u32>, to_submit: u32, min: u32, flags: u32, arg: *const libc::c_void, size: usize) -> io::Result<usize> {
+    let (fd, flags) = match ring_idx {
+        Some(i) => (i as i32, flags | IORING_ENTER_REGISTERED_RING),
+        None => (io.as_raw_fd(), flags),
+    };
+    // SAFETY: the caller vouches for arg/size; the other arguments are plain integers.
+    let r = unsafe { libc::syscall(libc::SYS_io_uring_enter, fd, to_submit, min, flags, arg, size) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
 }
 
 impl<K> Drop for Ring<K> {

@@ -3,7 +3,10 @@
 //! `io_uring_prep_rw`): JS writes numbers, this file checks every one before it reaches the kernel.
 
 pub use libc::iovec as Iovec;
-use io_uring::{opcode, squeue::Entry as Sqe, squeue::Flags, types::Fd, types::FsyncFlags};
+use crate::registrar::{Region, Registrar};
+use crate::ring::RingError;
+use io_uring::{opcode, squeue::Entry as Sqe, squeue::Flags, types, types::Fd, types::FsyncFlags};
+use std::rc::Rc;
 
 /// `f64` words per staged entry.
 pub const STRIDE: usize = 16;
@@ -26,15 +29,43 @@ pub mod field {
     pub const OP_FLAGS: usize = 9;
     pub const IOPRIO: usize = 10;
     pub const PERSONALITY: usize = 11;
+    /// Which fields are handles: [`FX_FD`], [`FX_BUF`], [`FX_GROUP`], [`FX_DIRECT`] bits.
+    pub const FIXED: usize = 12;
+    /// Generation of the `RegisteredFd` in FD.
+    pub const FD_GEN: usize = 13;
+    /// Generation of the `RegisteredBuf` in BUF (or in AUX for readv/writev), or of the group.
+    pub const BUF_GEN: usize = 14;
+    /// Op-specific: openat mode, socket domain, the registered buffer of a fixed readv/writev.
+    pub const AUX: usize = 15;
 }
+
+/// FD is a `RegisteredFd` index (IOSQE_FIXED_FILE).
+pub const FX_FD: u32 = 1;
+/// BUF is a `RegisteredBuf` index (the *_FIXED opcodes).
+pub const FX_BUF: u32 = 2;
+/// BUF is a buffer group id (IOSQE_BUFFER_SELECT).
+pub const FX_GROUP: u32 = 4;
+/// The op creates a direct descriptor (IORING_FILE_INDEX_ALLOC).
+pub const FX_DIRECT: u32 = 8;
+pub const AT_FDCWD: i32 = -100;
 
 /// The opcodes this encoder builds (the registrar and the full op set extend it).
 pub const OP_NOP: u8 = 0;
 pub const OP_READV: u8 = 1;
 pub const OP_WRITEV: u8 = 2;
 pub const OP_FSYNC: u8 = 3;
+pub const OP_READ_FIXED: u8 = 4;
+pub const OP_WRITE_FIXED: u8 = 5;
+pub const OP_ACCEPT: u8 = 13;
+pub const OP_OPENAT: u8 = 18;
+pub const OP_CLOSE: u8 = 19;
 pub const OP_READ: u8 = 22;
 pub const OP_WRITE: u8 = 23;
+pub const OP_RECV: u8 = 27;
+pub const OP_SOCKET: u8 = 45;
+pub const OP_FIXED_FD_INSTALL: u8 = 54;
+pub const OP_READV_FIXED: u8 = 60;
+pub const OP_WRITEV_FIXED: u8 = 61;
 
 /// SQE flags JS may set: IO_DRAIN, IO_LINK, IO_HARDLINK, ASYNC. FIXED_FILE and BUFFER_SELECT
 /// are chosen by typed handles (registrar), never by hand; CQE_SKIP_SUCCESS would end an op
@@ -134,59 +165,340 @@ fn sqe_flags(rec: &[f64]) -> Result<Flags, OpError> {
     Ok(Flags::from_bits_truncate(f as u8))
 }
 
+/// What an op does to the registrar when it completes, and what it keeps alive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Effect {
+    #[default]
+    None,
+    /// A direct descriptor is created (FILE_INDEX_ALLOC): `res` is its table index.
+    DirectAlloc,
+    /// A direct descriptor is closed.
+    CloseDirect { index: u32, gen: u32 },
+    /// The kernel picks a buffer of this group.
+    Select { group: u16, gen: u32 },
+}
+
+/// A validated entry: the SQE, its effect, and registered memory it uses (kept until its CQE).
+pub struct Encoded {
+    pub sqe: Sqe,
+    pub effect: Effect,
+    pub hold: Option<Rc<Region>>,
+}
+
+/// What encoding may consult: the ring's registrations and which ops its kernel has.
+pub struct Ctx<'a> {
+    pub reg: &'a Registrar,
+    pub supported: &'a [bool],
+}
+
+impl Ctx<'_> {
+    fn need(&self, code: u8) -> Result<(), OpError> {
+        if self.supported.get(code as usize).copied().unwrap_or(false) {
+            return Ok(());
+        }
+        let (name, since) = crate::probe::op_by_code(code).map(|o| (o.name, o.since)).unwrap_or(("unknown", "?"));
+        Err(OpError::new("ERR_URING_OP_UNSUPPORTED", format!("{name} (opcode {code}) is not supported by this kernel; it needs Linux {since}")))
+    }
+}
+
+impl From<RingError> for OpError {
+    fn from(e: RingError) -> Self {
+        OpError { code: e.code, message: e.message }
+    }
+}
+
+enum Target {
+    Fd(i32),
+    Fixed(u32),
+}
+
+/// Builds `$body` with `$f` bound to the op's fd: a process fd or a fixed-file index.
+macro_rules! with_fd {
+    ($t:expr, |$f:ident| $body:expr) => {
+        match $t {
+            Target::Fd(x) => {
+                let $f = Fd(x);
+                $body
+            }
+            Target::Fixed(i) => {
+                let $f = types::Fixed(i);
+                $body
+            }
+        }
+    };
+}
+
+fn fixed_bits(rec: &[f64]) -> Result<u32, OpError> {
+    Ok(int(rec, field::FIXED, 0.0, 15.0, "fixed")? as u32)
+}
+
+fn gen(rec: &[f64], at: usize, name: &str) -> Result<u32, OpError> {
+    Ok(int(rec, at, 0.0, 0x7fff_ffff as f64, name)? as u32)
+}
+
+/// The op's file: a process fd, or (FX_FD) a `RegisteredFd` checked against the table.
+fn target(rec: &[f64], ctx: &Ctx) -> Result<Target, OpError> {
+    if fixed_bits(rec)? & FX_FD != 0 {
+        let index = int(rec, field::FD, 0.0, u32::MAX as f64, "fd")? as u32;
+        Ok(Target::Fixed(ctx.reg.file(index, gen(rec, field::FD_GEN, "fd generation")?)?))
+    } else {
+        Ok(Target::Fd(fd(rec)?))
+    }
+}
+
+/// A byte range of a registered buffer: pointer, length, table index, region.
+fn fixed_range(rec: &[f64], ctx: &Ctx) -> Result<(*mut u8, u32, u16, Rc<Region>), OpError> {
+    let index = int(rec, field::BUF, 0.0, u16::MAX as f64, "buffer")? as u32;
+    let region = ctx.reg.buffer(index, gen(rec, field::BUF_GEN, "buffer generation")?)?.clone();
+    let size = region.len() as u64;
+    let off = int(rec, field::BUF_OFF, 0.0, 9007199254740991.0, "bufferOffset")? as u64;
+    let len = int(rec, field::LEN, 0.0, u32::MAX as f64, "length")? as u64;
+    if off > size || len > size - off {
+        return Err(OpError::new("ERR_OUT_OF_RANGE", format!("bytes {off}..{} are outside the registered buffer of {size} bytes", off + len)));
+    }
+    // SAFETY: off <= size, inside (or one past) the region.
+    let p = unsafe { region.ptr().add(off as usize) };
+    Ok((p, len as u32, index as u16, region))
+}
+
+/// The buffer group of a buffer-select op.
+fn group(rec: &[f64], ctx: &Ctx) -> Result<(u16, u32, u32, Rc<Region>), OpError> {
+    let id = int(rec, field::BUF, 0.0, u16::MAX as f64, "group")? as u32;
+    let g = gen(rec, field::BUF_GEN, "group generation")?;
+    let grp = ctx.reg.group(id, g)?;
+    Ok((id as u16, g, grp.size, grp.region.clone()))
+}
+
+fn only(bits: u32, allowed: u32, op: &str) -> Result<(), OpError> {
+    if bits & !allowed != 0 {
+        return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("{op} cannot take that kind of handle (fixed bits 0x{:x})", bits & !allowed)));
+    }
+    Ok(())
+}
+
 /// Validates one staged entry and builds its SQE. `iov` is the slot's iovec storage; for
 /// readv/writev it is filled and the SQE points into it.
-pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, iov: &mut Vec<libc::iovec>) -> Result<Sqe, OpError> {
+pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, iov: &mut Vec<libc::iovec>, ctx: &Ctx) -> Result<Encoded, OpError> {
     if rec.len() < STRIDE {
         return Err(OpError::new("ERR_INVALID_ARG_VALUE", "short staged entry"));
     }
     let op = int(rec, field::OP, 0.0, 255.0, "opcode")? as u8;
-    let flags = sqe_flags(rec)?;
+    let mut flags = sqe_flags(rec)?;
     let ioprio = int(rec, field::IOPRIO, 0.0, u16::MAX as f64, "ioprio")? as u16;
     let personality = int(rec, field::PERSONALITY, 0.0, u16::MAX as f64, "personality")? as u16;
+    if personality != 0 && !ctx.reg.personalities.contains_key(&personality) {
+        return Err(OpError::new("ERR_URING_STALE_HANDLE", format!("personality {personality} is not registered with this ring")));
+    }
+    let bits = fixed_bits(rec)?;
+    // The *_FIXED opcodes are what JS names (and probes); they are built from the base op with a
+    // registered buffer, which must then be there.
+    let op = match op {
+        OP_READ_FIXED | OP_WRITE_FIXED | OP_READV_FIXED | OP_WRITEV_FIXED if bits & FX_BUF == 0 => {
+            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a *_FIXED op needs a registered buffer"));
+        }
+        OP_READ_FIXED => OP_READ,
+        OP_WRITE_FIXED => OP_WRITE,
+        OP_READV_FIXED => OP_READV,
+        OP_WRITEV_FIXED => OP_WRITEV,
+        other => other,
+    };
     let rw_flags = || int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags").map(|v| v as u32 as i32);
+    let mut effect = Effect::None;
+    let mut hold = None;
     iov.clear();
     let e = match op {
-        OP_NOP => opcode::Nop::new().build(),
+        OP_NOP => {
+            only(bits, 0, "nop")?;
+            opcode::Nop::new().build()
+        }
         OP_READ | OP_WRITE => {
-            let fd = Fd(fd(rec)?);
-            let (p, len) = buffer_range(rec, bufs)?;
+            only(bits, FX_FD | FX_BUF | if op == OP_READ { FX_GROUP } else { 0 }, "read/write")?;
+            let t = target(rec, ctx)?;
             let off = offset(rec)?;
-            if op == OP_READ {
-                opcode::Read::new(fd, p, len).offset(off).rw_flags(rw_flags()?).ioprio(ioprio).build()
+            let rwf = rw_flags()?;
+            if bits & FX_BUF != 0 {
+                let (p, len, index, region) = fixed_range(rec, ctx)?;
+                hold = Some(region);
+                if op == OP_READ {
+                    ctx.need(OP_READ_FIXED)?;
+                    with_fd!(t, |f| opcode::ReadFixed::new(f, p, len, index).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                } else {
+                    ctx.need(OP_WRITE_FIXED)?;
+                    with_fd!(t, |f| opcode::WriteFixed::new(f, p, len, index).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                }
+            } else if bits & FX_GROUP != 0 {
+                ctx.need(op)?;
+                let (id, g, size, region) = group(rec, ctx)?;
+                hold = Some(region);
+                effect = Effect::Select { group: id, gen: g };
+                flags |= Flags::BUFFER_SELECT;
+                with_fd!(t, |f| opcode::Read::new(f, std::ptr::null_mut(), size).offset(off).rw_flags(rwf).ioprio(ioprio).buf_group(id).build())
             } else {
-                opcode::Write::new(fd, p, len).offset(off).rw_flags(rw_flags()?).ioprio(ioprio).build()
+                ctx.need(op)?;
+                let (p, len) = buffer_range(rec, bufs)?;
+                if op == OP_READ {
+                    with_fd!(t, |f| opcode::Read::new(f, p, len).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                } else {
+                    with_fd!(t, |f| opcode::Write::new(f, p, len).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                }
             }
         }
         OP_READV | OP_WRITEV => {
-            let fd = Fd(fd(rec)?);
-            let index = int(rec, field::BUF, 0.0, u32::MAX as f64, "buffers")? as u32;
-            bufs.list(index, iov)?;
+            only(bits, FX_FD | FX_BUF, "readv/writev")?;
+            let t = target(rec, ctx)?;
+            let list = int(rec, field::BUF, 0.0, u32::MAX as f64, "buffers")? as u32;
+            let mut fixed_index = None;
+            if bits & FX_BUF != 0 {
+                // The list is (offset, length) pairs inside one registered buffer.
+                let index = int(rec, field::AUX, 0.0, u16::MAX as f64, "buffer")? as u32;
+                let region = ctx.reg.buffer(index, gen(rec, field::BUF_GEN, "buffer generation")?)?.clone();
+                let (p, n) = bufs.bytes(list)?;
+                if !n.is_multiple_of(16) || !(p as usize).is_multiple_of(8) {
+                    return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a fixed buffer list must be a Float64Array of (offset, length) pairs"));
+                }
+                // SAFETY: p is an 8-aligned Float64Array of n bytes, alive for this call.
+                let pairs = unsafe { std::slice::from_raw_parts(p as *const f64, n / 8) };
+                for (i, pair) in pairs.chunks(2).enumerate() {
+                    let (o, l) = (pair[0], pair[1]);
+                    let size = region.len() as f64;
+                    if !(o.fract() == 0.0 && l.fract() == 0.0 && o >= 0.0 && l >= 0.0 && o + l <= size) {
+                        iov.clear();
+                        return Err(OpError::new("ERR_OUT_OF_RANGE", format!("buffers[{i}] ({o}, {l}) is outside the registered buffer of {size} bytes")));
+                    }
+                    // SAFETY: o + l <= size: inside the region.
+                    iov.push(libc::iovec { iov_base: unsafe { region.ptr().add(o as usize) }.cast(), iov_len: l as usize });
+                }
+                fixed_index = Some(index as u16);
+                hold = Some(region);
+            } else {
+                bufs.list(list, iov)?;
+            }
             if iov.is_empty() || iov.len() > IOV_MAX {
                 let n = iov.len();
                 iov.clear();
                 return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"buffers.length\" is out of range. It must be >= 1 && <= {IOV_MAX}. Received {n}")));
             }
             let off = offset(rec)?;
+            let rwf = rw_flags()?;
             let (ptr, n) = (iov.as_ptr(), iov.len() as u32);
-            if op == OP_READV {
-                opcode::Readv::new(fd, ptr, n).offset(off).rw_flags(rw_flags()?).ioprio(ioprio).build()
-            } else {
-                opcode::Writev::new(fd, ptr, n).offset(off).rw_flags(rw_flags()?).ioprio(ioprio).build()
+            match (op, fixed_index) {
+                (OP_READV, Some(i)) => {
+                    ctx.need(OP_READV_FIXED)?;
+                    with_fd!(t, |f| opcode::ReadvFixed::new(f, ptr, n, i).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                }
+                (_, Some(i)) => {
+                    ctx.need(OP_WRITEV_FIXED)?;
+                    with_fd!(t, |f| opcode::WritevFixed::new(f, ptr, n, i).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                }
+                (OP_READV, None) => with_fd!(t, |f| opcode::Readv::new(f, ptr, n).offset(off).rw_flags(rwf).ioprio(ioprio).build()),
+                _ => with_fd!(t, |f| opcode::Writev::new(f, ptr, n).offset(off).rw_flags(rwf).ioprio(ioprio).build()),
             }
         }
         OP_FSYNC => {
-            let fd = Fd(fd(rec)?);
+            only(bits, FX_FD, "fsync")?;
+            let t = target(rec, ctx)?;
             let f = int(rec, field::OP_FLAGS, 0.0, 1.0, "fsyncFlags")? as u32;
-            opcode::Fsync::new(fd).flags(FsyncFlags::from_bits_truncate(f)).build()
+            with_fd!(t, |x| opcode::Fsync::new(x).flags(FsyncFlags::from_bits_truncate(f)).build())
+        }
+        OP_OPENAT => {
+            ctx.need(op)?;
+            only(bits, FX_DIRECT, "openat")?;
+            let dirfd = int(rec, field::FD, AT_FDCWD as f64, i32::MAX as f64, "dirfd")? as i32;
+            if dirfd < 0 && dirfd != AT_FDCWD {
+                return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"dirfd\" is out of range. It must be >= 0 or AT_FDCWD (-100). Received {dirfd}")));
+            }
+            let path = c_string(rec, bufs)?;
+            let oflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
+            let mode = int(rec, field::AUX, 0.0, 0o7777 as f64, "mode")? as libc::mode_t;
+            let mut b = opcode::OpenAt::new(Fd(dirfd), path).flags(oflags).mode(mode);
+            if bits & FX_DIRECT != 0 {
+                b = b.file_index(Some(types::DestinationSlot::auto_target()));
+                effect = Effect::DirectAlloc;
+            }
+            b.build()
+        }
+        OP_CLOSE => {
+            ctx.need(op)?;
+            only(bits, FX_FD, "close")?;
+            match target(rec, ctx)? {
+                Target::Fixed(i) => {
+                    effect = Effect::CloseDirect { index: i, gen: gen(rec, field::FD_GEN, "fd generation")? };
+                    opcode::Close::new(types::Fixed(i)).build()
+                }
+                Target::Fd(fd) => opcode::Close::new(Fd(fd)).build(),
+            }
+        }
+        OP_RECV => {
+            ctx.need(op)?;
+            only(bits, FX_FD | FX_GROUP, "recv")?;
+            let t = target(rec, ctx)?;
+            let mflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
+            if bits & FX_GROUP != 0 {
+                let (id, g, size, region) = group(rec, ctx)?;
+                hold = Some(region);
+                effect = Effect::Select { group: id, gen: g };
+                flags |= Flags::BUFFER_SELECT;
+                with_fd!(t, |f| opcode::Recv::new(f, std::ptr::null_mut(), size).flags(mflags).ioprio(ioprio).buf_group(id).build())
+            } else {
+                let (p, len) = buffer_range(rec, bufs)?;
+                with_fd!(t, |f| opcode::Recv::new(f, p, len).flags(mflags).ioprio(ioprio).build())
+            }
+        }
+        OP_ACCEPT => {
+            ctx.need(op)?;
+            only(bits, FX_FD | FX_DIRECT, "accept")?;
+            let t = target(rec, ctx)?;
+            let aflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
+            let slot = (bits & FX_DIRECT != 0).then(types::DestinationSlot::auto_target);
+            if slot.is_some() {
+                effect = Effect::DirectAlloc;
+            }
+            with_fd!(t, |f| opcode::Accept::new(f, std::ptr::null_mut(), std::ptr::null_mut()).flags(aflags).file_index(slot).build())
+        }
+        OP_SOCKET => {
+            ctx.need(op)?;
+            only(bits, FX_DIRECT, "socket")?;
+            let domain = int(rec, field::AUX, 0.0, i32::MAX as f64, "domain")? as i32;
+            let ty = int(rec, field::OP_FLAGS, 0.0, i32::MAX as f64, "type")? as i32;
+            let proto = int(rec, field::LEN, 0.0, i32::MAX as f64, "protocol")? as i32;
+            let slot = (bits & FX_DIRECT != 0).then(types::DestinationSlot::auto_target);
+            if slot.is_some() {
+                effect = Effect::DirectAlloc;
+            }
+            opcode::Socket::new(domain, ty, proto).file_index(slot).build()
+        }
+        OP_FIXED_FD_INSTALL => {
+            ctx.need(op)?;
+            only(bits, FX_FD, "fixedFdInstall")?;
+            let Target::Fixed(i) = target(rec, ctx)? else {
+                return Err(OpError::new("ERR_INVALID_ARG_TYPE", "fixedFdInstall needs a RegisteredFd"));
+            };
+            let f = int(rec, field::OP_FLAGS, 0.0, 1.0, "flags")? as u32;
+            opcode::FixedFdInstall::new(types::Fixed(i), f).build()
         }
         other => {
             let name = crate::probe::op_by_code(other).map(|o| o.name).unwrap_or("unknown");
             return Err(OpError::new("ERR_URING_OP_NOT_ENCODABLE", format!("opcode {other} ({name}) cannot be staged by this version of uring")));
         }
     };
+    // `flags` ORs into what the builder set (IOSQE_FIXED_FILE for a `types::Fixed` fd).
     let e = e.flags(flags);
-    Ok(if personality != 0 { e.personality(personality) } else { e })
+    let sqe = if personality != 0 { e.personality(personality) } else { e };
+    Ok(Encoded { sqe, effect, hold })
+}
+
+/// A NUL-terminated path from the entry's buffer (the kernel reads up to the NUL, so the NUL must
+/// be inside the buffer).
+fn c_string(rec: &[f64], bufs: &mut dyn Buffers) -> Result<*const libc::c_char, OpError> {
+    let index = int(rec, field::BUF, 0.0, u32::MAX as f64, "path")? as u32;
+    let (p, n) = bufs.bytes(index)?;
+    // SAFETY: p..p+n is the live bytes of the batch's buffer.
+    let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, n) };
+    match bytes.iter().position(|&b| b == 0) {
+        Some(0) => Err(OpError::new("ERR_INVALID_ARG_VALUE", "path is empty")),
+        Some(_) => Ok(p as *const libc::c_char),
+        None => Err(OpError::new("ERR_INVALID_ARG_VALUE", "path must end with a NUL byte")),
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +519,46 @@ mod tests {
         }
     }
 
+    fn ctx() -> (Registrar, Vec<bool>) {
+        (Registrar::default(), vec![true; 64])
+    }
+
+    #[test]
+    fn handles_are_checked_against_the_registrar() {
+        let (reg, sup) = ctx();
+        let ctx = Ctx { reg: &reg, supported: &sup };
+        let mut b = One(vec![0; 16], vec![]);
+        let mut r = rec(OP_READ);
+        r[field::FIXED] = FX_FD as f64;
+        r[field::FD_GEN] = 7.0;
+        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_URING_STALE_HANDLE");
+        let mut r = rec(OP_WRITE);
+        r[field::FIXED] = FX_GROUP as f64; // write has no buffer-select form
+        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
+        let mut r = rec(OP_READ);
+        r[field::FIXED] = 16.0;
+        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
+        let sup = vec![false; 64];
+        let ctx = Ctx { reg: &reg, supported: &sup };
+        let mut r = rec(OP_READ);
+        r[field::LEN] = 1.0;
+        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
+    }
+
+    #[test]
+    fn paths_must_be_nul_terminated() {
+        let (reg, sup) = ctx();
+        let ctx = Ctx { reg: &reg, supported: &sup };
+        let mut r = rec(OP_OPENAT);
+        r[field::FD] = AT_FDCWD as f64;
+        let mut b = One(b"/tmp".to_vec(), vec![]);
+        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
+        let mut b = One(b"/tmp\0".to_vec(), vec![]);
+        assert!(encode(&r, &mut b, &mut Vec::new(), &ctx).is_ok());
+        r[field::FD] = -2.0;
+        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
+    }
+
     fn rec(op: u8) -> [f64; STRIDE] {
         let mut r = [0.0; STRIDE];
         r[field::OP] = op as f64;
@@ -216,7 +568,8 @@ mod tests {
     }
 
     fn err(r: &[f64], b: &mut One) -> &'static str {
-        encode(r, b, &mut Vec::new()).unwrap_err().code
+        let (reg, sup) = ctx();
+        encode(r, b, &mut Vec::new(), &Ctx { reg: &reg, supported: &sup }).err().unwrap().code
     }
 
     #[test]
@@ -225,7 +578,8 @@ mod tests {
         let mut r = rec(OP_READ);
         r[field::FD] = 3.0;
         r[field::LEN] = 16.0;
-        assert!(encode(&r, &mut b, &mut Vec::new()).is_ok());
+        let (reg, sup) = ctx();
+        assert!(encode(&r, &mut b, &mut Vec::new(), &Ctx { reg: &reg, supported: &sup }).is_ok());
         for (f, v) in [(field::FD, -1.0), (field::FD, 1.5), (field::FD, f64::NAN), (field::FD, 2f64.powi(31)),
                        (field::LEN, 17.0), (field::BUF_OFF, 17.0), (field::OFF_LO, -2.0), (field::OFF_HI, 2f64.powi(31)),
                        (field::IOPRIO, 70000.0), (field::LEN, -1.0)] {
@@ -265,7 +619,8 @@ mod tests {
         b.1 = vec![vec![0; 4], vec![0; 8]];
         let mut iov = Vec::new();
         r[field::FD] = 0.0;
-        encode(&r, &mut b, &mut iov).unwrap();
+        let (reg, sup) = ctx();
+        assert!(encode(&r, &mut b, &mut iov, &Ctx { reg: &reg, supported: &sup }).is_ok());
         assert_eq!(iov.len(), 2);
         assert_eq!(iov[1].iov_len, 8);
     }
@@ -274,7 +629,7 @@ mod tests {
     fn unknown_opcode_is_refused() {
         let mut b = One(vec![], vec![]);
         assert_eq!(err(&rec(200), &mut b), "ERR_URING_OP_NOT_ENCODABLE");
-        assert_eq!(err(&rec(13), &mut b), "ERR_URING_OP_NOT_ENCODABLE");
+        assert_eq!(err(&rec(6), &mut b), "ERR_URING_OP_NOT_ENCODABLE");
         let mut r = rec(OP_FSYNC);
         r[field::OP_FLAGS] = 2.0;
         assert_eq!(err(&r, &mut b), "ERR_OUT_OF_RANGE");

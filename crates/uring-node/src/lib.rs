@@ -11,6 +11,8 @@ use napi_derive::napi;
 use std::ptr;
 use std::time::Duration;
 use uring_core::squeue::{Buffers, OpError};
+use std::rc::Rc;
+use uring_core::registrar::Region;
 use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
 
 
@@ -21,6 +23,46 @@ fn ring_err(e: RingError) -> napi::Error<String> {
         None => e.message,
     };
     napi::Error::new(e.code.to_string(), msg)
+}
+
+/// Registered or provided memory handed to JavaScript as an external ArrayBuffer over the very
+/// pages the kernel uses: no copy. The ArrayBuffer holds one `Rc` of the region, dropped by its
+/// finalizer, so the pages outlive both the registration and every JS view.
+pub struct External(Rc<Region>);
+
+unsafe extern "C" fn drop_region(_env: sys::napi_env, _data: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+    // SAFETY: `hint` is the Box<Rc<Region>> leaked in to_napi_value, finalized exactly once.
+    drop(unsafe { Box::from_raw(hint.cast::<Rc<Region>>()) });
+}
+
+impl TypeName for External {
+    fn type_name() -> &'static str {
+        "ArrayBuffer"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for External {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let (ptr, len) = (val.0.ptr(), val.0.len());
+        let hint = Box::into_raw(Box::new(val.0));
+        let mut out = ptr::null_mut();
+        // SAFETY: `ptr..ptr+len` is the region's mapping, alive while `hint` (an Rc of it) is;
+        // the finalizer frees `hint` when the ArrayBuffer is collected.
+        let st = unsafe { sys::napi_create_external_arraybuffer(env, ptr.cast(), len, Some(drop_region), hint.cast(), &mut out) };
+        if st != sys::Status::napi_ok {
+            // SAFETY: the finalizer was not registered, so the box is still ours.
+            drop(unsafe { Box::from_raw(hint) });
+            let code = if st == sys::Status::napi_no_external_buffers_allowed { "ERR_URING_NO_EXTERNAL_BUFFERS" } else { "ERR_URING_INTERNAL" };
+            return Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                format!("{code}: this runtime refuses external ArrayBuffers (V8 sandbox), so registered memory cannot be shared with JavaScript"),
+            ));
+        }
+        Ok(out)
+    }
 }
 
 /// Keeps a batch's JS buffer array alive until the last op of the batch has completed.
@@ -366,6 +408,139 @@ impl NativeRing {
     #[napi]
     pub fn enable(&mut self) -> Result<(), String> {
         self.ring.enable().map_err(ring_err)
+    }
+
+    // ---- registrar (one napi call per registration, never per op) ----
+
+    /// Registers buffers; returns `[index, generation, ...]`.
+    #[napi]
+    pub fn register_buffers(&mut self, sizes: Vec<f64>) -> Result<Vec<u32>, String> {
+        let out = self.ring.register_buffers(&sizes).map_err(ring_err)?;
+        Ok(out.iter().flat_map(|(i, g, _)| [*i, *g]).collect())
+    }
+
+    /// The memory of a registered buffer, as an ArrayBuffer over its pages.
+    #[napi(ts_return_type = "ArrayBuffer")]
+    pub fn buffer_bytes(&self, index: u32, gen: u32) -> Result<External, String> {
+        let r = self.ring.registrar().buffer(index, gen).map_err(ring_err)?;
+        Ok(External(r.clone()))
+    }
+
+    #[napi]
+    pub fn reserve_buffers(&mut self, n: f64) -> Result<(), String> {
+        self.ring.reserve_buffers(n).map_err(ring_err)
+    }
+
+    /// Returns `[index, generation]`.
+    #[napi]
+    pub fn update_buffer(&mut self, slot: f64, size: f64) -> Result<Vec<u32>, String> {
+        let (i, g, _) = self.ring.update_buffer(slot, size).map_err(ring_err)?;
+        Ok(vec![i, g])
+    }
+
+    #[napi]
+    pub fn unregister_buffer(&mut self, index: u32, gen: u32) -> Result<(), String> {
+        self.ring.unregister_buffer(index, gen).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn unregister_buffers(&mut self) -> Result<(), String> {
+        self.ring.unregister_buffers().map_err(ring_err)
+    }
+
+    /// Registers files; returns `[index, generation, ...]`.
+    #[napi]
+    pub fn register_files(&mut self, fds: Vec<f64>) -> Result<Vec<u32>, String> {
+        let out = self.ring.register_files(&fds).map_err(ring_err)?;
+        Ok(out.iter().flat_map(|(i, g)| [*i, *g]).collect())
+    }
+
+    #[napi]
+    pub fn reserve_files(&mut self, n: f64) -> Result<(), String> {
+        self.ring.reserve_files(n).map_err(ring_err)
+    }
+
+    /// Returns the slot's new generation.
+    #[napi]
+    pub fn update_file(&mut self, index: u32, gen: u32, fd: f64) -> Result<u32, String> {
+        self.ring.update_file(index, gen, fd).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn unregister_file(&mut self, index: u32, gen: u32) -> Result<(), String> {
+        self.ring.unregister_file(index, gen).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn unregister_files(&mut self) -> Result<(), String> {
+        self.ring.unregister_files().map_err(ring_err)
+    }
+
+    /// Whether `(index, generation)` is a live file-table slot.
+    #[napi]
+    pub fn file_live(&self, index: u32, gen: u32) -> bool {
+        self.ring.registrar().file(index, gen).is_ok()
+    }
+
+    #[napi]
+    pub fn install_fd(&mut self, index: u32, gen: u32, cloexec: bool) -> Result<i32, String> {
+        self.ring.install_fd(index, gen, cloexec).map_err(ring_err)
+    }
+
+    /// Makes a provided-buffer group; returns `[id, generation, legacy ? 1 : 0]`.
+    #[napi]
+    pub fn buffer_group(&mut self, count: f64, size: f64, id: Option<f64>, incremental: bool, legacy: bool) -> Result<Vec<u32>, String> {
+        let (id, g, _, legacy) = self.ring.buffer_group(count, size, id, incremental, legacy).map_err(ring_err)?;
+        Ok(vec![id as u32, g, legacy as u32])
+    }
+
+    #[napi(ts_return_type = "ArrayBuffer")]
+    pub fn group_bytes(&self, id: u32, gen: u32) -> Result<External, String> {
+        let g = self.ring.registrar().group(id, gen).map_err(ring_err)?;
+        Ok(External(g.region.clone()))
+    }
+
+    #[napi]
+    pub fn group_available(&self, id: u32, gen: u32) -> Result<u32, String> {
+        Ok(self.ring.registrar().group(id, gen).map_err(ring_err)?.available())
+    }
+
+    #[napi]
+    pub fn release_buffer(&mut self, id: u32, gen: u32, bid: f64) -> Result<(), String> {
+        self.ring.release_buffer(id, gen, bid).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn close_group(&mut self, id: u32, gen: u32) -> Result<(), String> {
+        self.ring.close_group(id, gen).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), String> {
+        self.ring.register_eventfd(fd, only_async).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn unregister_eventfd(&mut self) -> Result<(), String> {
+        self.ring.unregister_eventfd().map_err(ring_err)
+    }
+
+    /// Returns `[id, generation]`.
+    #[napi]
+    pub fn register_personality(&mut self) -> Result<Vec<u32>, String> {
+        let (id, g) = self.ring.register_personality().map_err(ring_err)?;
+        Ok(vec![id as u32, g])
+    }
+
+    #[napi]
+    pub fn unregister_personality(&mut self, id: u32, gen: u32) -> Result<(), String> {
+        let id = u16::try_from(id).map_err(|_| napi::Error::new("ERR_URING_STALE_HANDLE".to_string(), "no such personality"))?;
+        self.ring.unregister_personality(id, gen).map_err(ring_err)
+    }
+
+    #[napi]
+    pub fn register_ring_fd(&mut self) -> Result<u32, String> {
+        self.ring.register_ring_fd().map_err(ring_err)
     }
 
     /// Cancels everything in flight, waits for those CQEs (up to `graceMs`), frees the ring.
