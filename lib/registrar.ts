@@ -277,9 +277,10 @@ function sizes(v: unknown, name: string): number[] {
 
 /** Parses the memlock numbers Rust appends to an ERR_URING_MEMLOCK message. */
 function memlock(e: Error): Error {
-  const m = / \[limit=(-?[\d.e+]+) requested=([\d.e+]+)\]$/.exec(e.message)
+  const m = / \[limit=(-?[\d.e+]+) requested=([\d.e+]+)\]/.exec(e.message)
   if ((e as UringError).code !== 'ERR_URING_MEMLOCK' || !m) return e
-  const err = new UringError('ERR_URING_MEMLOCK', e.message.slice(0, m.index)) as UringError & { limit: number; requested: number }
+  const message = e.message.slice(0, m.index) + e.message.slice(m.index + m[0].length)
+  const err = new UringError('ERR_URING_MEMLOCK', message) as UringError & { limit: number; requested: number }
   err.limit = Number(m[1])
   err.requested = Number(m[2])
   return err
