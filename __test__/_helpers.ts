@@ -98,3 +98,82 @@ export function fifo(t: ExecutionContext): number {
   execFileSync('mkfifo', [p])
   return openFile(t, p, fs.constants.O_RDWR)
 }
+
+// ---- registrar / buffer-group helpers ----------------------------------------------------------
+
+let probed: ReturnType<typeof Ring.probe> | undefined
+
+/** Whether the running kernel has the op `name` (uring's probe name: 'readvFixed', 'fixedFdInstall'). */
+export function hasOp(name: string): boolean {
+  probed ??= Ring.probe()
+  return probed.supports(name)
+}
+
+/** '' when `ok`, else ' (skipped: WHAT needs Linux SINCE)': appended to a test title. */
+export function skipNote(ok: boolean, what: string, since: string): string {
+  return ok ? '' : ` (skipped: ${what} needs Linux ${since}, this is ${os.release()})`
+}
+
+/** `n` bytes, different at neighbouring offsets, different per `seed`. */
+export function pattern(n: number, seed = 0): Buffer {
+  const b = Buffer.alloc(n)
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 101 + 7) & 0xff
+  return b
+}
+
+/** The file and buffer tables of a ring as the kernel lists them in /proc/self/fdinfo/<ring fd>. */
+export interface RingTables {
+  /** Slot -> path of the file in it (sockets show as `socket:[inode]`); empty slots are absent. */
+  files: Map<number, string>
+  /** Slot -> length in bytes of the buffer registered there; empty slots are absent. */
+  bufs: Map<number, number>
+}
+
+/**
+ * Reads the ring's registered files and buffers from the kernel (fdinfo of the ring fd). Undefined
+ * when the kernel did not list them (it only does when it gets the ring's lock at once).
+ */
+export function ringTables(r: Ring): RingTables | undefined {
+  const text = fs.readFileSync(`/proc/self/fdinfo/${r.fd}`, 'utf8')
+  if (!/^UserFiles:/m.test(text) || !/^UserBufs:/m.test(text)) return undefined
+  const files = new Map<number, string>()
+  const bufs = new Map<number, number>()
+  let section: 'files' | 'bufs' | undefined
+  for (const line of text.split('\n')) {
+    if (/^UserFiles:/.test(line)) section = 'files'
+    else if (/^UserBufs:/.test(line)) section = 'bufs'
+    else if (/^\S/.test(line)) section = undefined
+    else if (section !== undefined) {
+      const m = /^\s+(\d+): (.*)$/.exec(line)
+      if (!m) continue
+      const slot = Number(m[1])
+      if (section === 'files') files.set(slot, m[2])
+      else {
+        const b = /^0x[0-9a-f]+\/(\d+)$/.exec(m[2])
+        if (b) bufs.set(slot, Number(b[1]))
+      }
+    }
+  }
+  return { files, bufs }
+}
+
+/** The fds of this process open on `file` (compared by real path), from /proc/self/fd. */
+export function processFdsOn(file: string): number[] {
+  const real = fs.realpathSync(file)
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${name}`) === real) out.push(Number(name))
+    } catch {
+      // the fd of the directory listing itself, gone by now
+    }
+  }
+  return out
+}
+
+/** Whether process fd `fd` has FD_CLOEXEC (the `flags` line of /proc/self/fdinfo carries O_CLOEXEC). */
+export function isCloexec(fd: number): boolean {
+  const m = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))
+  if (!m) throw new Error(`no flags line in /proc/self/fdinfo/${fd}`)
+  return (parseInt(m[1], 8) & 0o2000000) !== 0
+}

@@ -75,6 +75,7 @@ export class RegisteredBuf {
     this.gen = gen
     this.bytes = bytes
     this.size = bytes.byteLength
+    Object.freeze(this) // a handle's index and generation cannot be changed after the fact
   }
 
   /** A byte range of this buffer that ops still treat as fixed (READ_FIXED inside the range). */
@@ -97,6 +98,7 @@ export class RegisteredBufSlice {
     this.buf = buf
     this.offset = offset
     this.length = length
+    Object.freeze(this)
   }
 
   /** The range's memory (a view of the registered pages). */
@@ -120,6 +122,7 @@ export class RegisteredFd {
     this.registrar = registrar
     this.index = index
     this.gen = gen
+    Object.freeze(this)
   }
 
   /** Whether the slot still holds this handle's file (false after unregister, update or close). */
@@ -143,6 +146,7 @@ export class Personality {
     this.registrar = registrar
     this.id = id
     this.gen = gen
+    Object.freeze(this)
   }
 }
 
@@ -221,6 +225,7 @@ export class BufferGroup {
     this.incremental = o.incremental
     this.legacy = o.legacy
     this.#memory = memory
+    Object.freeze(this)
   }
 
   /** Buffers the kernel can pick from now. */

@@ -177,6 +177,8 @@ struct AtomicU16Cell(std::sync::atomic::AtomicU16);
 pub struct Registrar {
     pub bufs: Vec<BufSlot>,
     pub buf_table: bool,
+    /// The table's size was chosen with `reserve_buffers`: it does not grow by itself.
+    pub buf_reserved: bool,
     /// Generation of each file-table slot; 0 is empty.
     pub files: Vec<u32>,
     pub file_table: bool,
@@ -342,6 +344,9 @@ impl<K> Ring<K> {
             return Ok(out);
         }
         let base = if self.reg.buf_table { self.reg.bufs.len() } else { 0 };
+        if self.reg.buf_reserved {
+            return Err(RingError::new("ERR_URING_TABLE_FULL", format!("the reserved buffer table has {} free of {base} slots; {} asked for (reserveBuffers(n) grows it)", free.len(), regions.len())));
+        }
         if base + regions.len() > MAX_BUFFERS {
             return Err(RingError::new("ERR_URING_TABLE_FULL", format!("the buffer table has {base} slots; {} more would pass the kernel's {MAX_BUFFERS}", regions.len())));
         }
@@ -398,6 +403,7 @@ impl<K> Ring<K> {
                 Ok(()) => {
                     self.reg.bufs = vec![BufSlot::default(); n];
                     self.reg.buf_table = true;
+                    self.reg.buf_reserved = true;
                     return Ok(());
                 }
                 Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return Err(reg_err("IORING_REGISTER_BUFFERS2", e)),
@@ -416,6 +422,7 @@ impl<K> Ring<K> {
         })?;
         self.reg.bufs = table;
         self.reg.buf_table = true;
+        self.reg.buf_reserved = true;
         Ok(())
     }
 
@@ -474,6 +481,7 @@ impl<K> Ring<K> {
         io.submitter().unregister_buffers().map_err(|e| reg_err("IORING_UNREGISTER_BUFFERS", e))?;
         self.reg.bufs.clear();
         self.reg.buf_table = false;
+        self.reg.buf_reserved = false;
         Ok(())
     }
 
@@ -545,7 +553,17 @@ impl<K> Ring<K> {
         if !fd.is_finite() || fd.fract() != 0.0 || fd < 0.0 || fd > i32::MAX as f64 {
             return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"fd\" is out of range. It must be an integer >= 0 && <= 2147483647. Received {fd}")));
         }
-        self.io()?.submitter().register_files_update(index, &[fd as i32]).map_err(|e| reg_err("IORING_REGISTER_FILES_UPDATE", e))?;
+        // The kernel empties the slot before it looks the new fd up, so a bad fd would lose the
+        // old file: check it first.
+        // SAFETY: F_GETFD reads the fd's flags and nothing else.
+        if unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } == -1 {
+            return Err(reg_err("IORING_REGISTER_FILES_UPDATE", io::Error::last_os_error()));
+        }
+        if let Err(e) = self.io()?.submitter().register_files_update(index, &[fd as i32]) {
+            // What the slot holds now is unknown: the old handle must not be trusted.
+            self.reg.files[index as usize] = 0;
+            return Err(reg_err("IORING_REGISTER_FILES_UPDATE", e));
+        }
         let g = next_gen();
         self.reg.files[index as usize] = g;
         Ok(g)
