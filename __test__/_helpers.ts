@@ -6,7 +6,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import type { ExecutionContext } from 'ava'
-import { Ring, RingOptions, RingSetupError } from '../index'
+import { Cqe, Op, Ring, RingOptions, RingSetupError, op } from '../index'
 
 /** The running kernel's release as [major, minor]. */
 export function kernelVersion(): [number, number] {
@@ -176,4 +176,41 @@ export function isCloexec(fd: number): boolean {
   const m = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))
   if (!m) throw new Error(`no flags line in /proc/self/fdinfo/${fd}`)
   return (parseInt(m[1], 8) & 0o2000000) !== 0
+}
+
+/** Pushes `ops`, submits, waits (5 s at most: an op must never hang) and returns their CQEs in completion order. */
+export function run(r: Ring, ...ops: Op[]): Cqe[] {
+  for (const o of ops) r.sq.push(o)
+  r.sq.submitAndWait(ops.length, { timeoutMs: 5000 })
+  const out = r.cq.drain()
+  if (out.length !== ops.length) throw new Error(`expected ${ops.length} CQEs within 5 s, got ${out.length} (inFlight ${r.inFlight})`)
+  return out
+}
+
+/** A temporary file holding `content`. */
+export function tmpFile(t: ExecutionContext, content: string | Buffer = ''): string {
+  const file = path.join(tempDir(t), 'f')
+  fs.writeFileSync(file, content)
+  return file
+}
+
+/**
+ * `make()` builds an op with a stale handle; pushing and submitting it on `r` must throw
+ * ERR_URING_STALE_HANDLE (from the op, push or submit: wherever the check is), leave nothing
+ * staged or in flight, and the ring must keep working.
+ */
+export function refusedStale(t: ExecutionContext, r: Ring, make: () => Op, what: string): void {
+  throwsCode(
+    t,
+    () => {
+      r.sq.push(make())
+      r.sq.submit()
+    },
+    'ERR_URING_STALE_HANDLE',
+    what,
+  )
+  t.is(r.sq.pending, 0, `${what}: nothing of the refused op stays staged`)
+  t.is(r.inFlight, 0, `${what}: nothing reached the kernel`)
+  const cqes = run(r, op.nop({ userData: 0xabc }))
+  t.deepEqual(cqes.map((c) => [c.userData, c.res]), [[0xabc, 0]], `${what}: the ring still completes a NOP, and nothing else`)
 }

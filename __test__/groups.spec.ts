@@ -8,14 +8,12 @@
 import test, { ExecutionContext } from 'ava'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
-import * as path from 'node:path'
-import { BufferGroup, Cqe, Op, Ring, op } from '../index'
-import { fifo, hasOp, kernelAtLeast, pattern, ring, skipNote, tempDir, throwsCode } from './_helpers'
+import { BufferGroup, Ring, op } from '../index'
+import { fifo, hasOp, kernelAtLeast, pattern, refusedStale, ring, run, skipNote, throwsCode, tmpFile } from './_helpers'
 
 const ENOBUFS = 105
 /** IORING_CQE_F_BUF_MORE: an incremental buffer was only partly used. */
 const CQE_F_BUF_MORE = 1 << 4
-const STALE = 'ERR_URING_STALE_HANDLE'
 const RANGE = 'ERR_OUT_OF_RANGE'
 const TYPE = 'ERR_INVALID_ARG_TYPE'
 const VALUE = 'ERR_INVALID_ARG_VALUE'
@@ -54,22 +52,6 @@ const modes: Mode[] = [
 ]
 const ringMapped = modes[0]
 const incremental = modes[2]
-
-/** Pushes `ops`, submits, waits (5 s at most: an op must never hang) and returns their CQEs. */
-function run(r: Ring, ...ops: Op[]): Cqe[] {
-  for (const o of ops) r.sq.push(o)
-  r.sq.submitAndWait(ops.length, { timeoutMs: 5000 })
-  const out = r.cq.drain()
-  if (out.length !== ops.length) throw new Error(`expected ${ops.length} CQEs within 5 s, got ${out.length} (inFlight ${r.inFlight})`)
-  return out
-}
-
-/** A regular file holding `content` (reads of it complete at once). */
-function tmpFile(t: ExecutionContext, content: string | Buffer): string {
-  const file = path.join(tempDir(t), 'f')
-  fs.writeFileSync(file, content)
-  return file
-}
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1')
 
@@ -267,22 +249,6 @@ for (const m of modes) {
 }
 
 // ---- stale groups ------------------------------------------------------------------------------
-
-/** Pushing and submitting `make()` on `r` is ERR_URING_STALE_HANDLE; nothing runs; the ring keeps working. */
-function refusedStale(t: ExecutionContext, r: Ring, make: () => Op, what: string): void {
-  throwsCode(
-    t,
-    () => {
-      r.sq.push(make())
-      r.sq.submit()
-    },
-    STALE,
-    what,
-  )
-  t.is(r.sq.pending, 0)
-  t.is(r.inFlight, 0)
-  t.deepEqual(run(r, op.nop({ userData: 9 })).map((c) => [c.userData, c.res]), [[9, 0]], `${what}: the ring still completes a NOP`)
-}
 
 ringMapped.test('stale: a BufferGroup after close() is ERR_URING_STALE_HANDLE; its id can be used again', (t) => {
   const file = tmpFile(t, 'abcdef')

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { AT_FDCWD, Cqe, Op, Ring, op } from '../index'
+import { AT_FDCWD, Op, Ring, op } from '../index'
 import {
   closedFd,
   hasOp,
@@ -20,11 +20,14 @@ import {
   pattern,
   processFdsOn,
   ring,
+  refusedStale,
   ringTables,
+  run,
   RingTables,
   skipNote,
   tempDir,
   throwsCode,
+  tmpFile,
 } from './_helpers'
 
 const STALE = 'ERR_URING_STALE_HANDLE'
@@ -72,22 +75,6 @@ const personalityTest = isRoot
   ? testWhen(kernelAtLeast('5.6') && hasOp('openat'), 'IORING_REGISTER_PERSONALITY with IORING_OP_OPENAT', '5.6')
   : testIf(false, 'switching the effective uid needs root')
 
-/** Pushes `ops`, submits, waits (5 s at most) for all of them; their CQEs in completion order. */
-function run(r: Ring, ...ops: Op[]): Cqe[] {
-  for (const o of ops) r.sq.push(o)
-  r.sq.submitAndWait(ops.length, { timeoutMs: 5000 })
-  const out = r.cq.drain()
-  if (out.length !== ops.length) throw new Error(`expected ${ops.length} CQEs within 5 s, got ${out.length} (inFlight ${r.inFlight})`)
-  return out
-}
-
-/** A temporary file holding `content`. */
-function tmpFile(t: ExecutionContext, content: string | Buffer = ''): string {
-  const file = path.join(tempDir(t), 'f')
-  fs.writeFileSync(file, content)
-  return file
-}
-
 /** The kernel's view of the ring's tables; fails the test when the kernel did not list them. */
 function tables(t: ExecutionContext, r: Ring): RingTables {
   const tb = ringTables(r)
@@ -96,27 +83,6 @@ function tables(t: ExecutionContext, r: Ring): RingTables {
     return { files: new Map(), bufs: new Map() }
   }
   return tb
-}
-
-/**
- * `make()` builds an op with a stale handle; pushing and submitting it on `r` must throw
- * ERR_URING_STALE_HANDLE (from the op, push or submit: wherever the check is), leave nothing
- * staged or in flight, and the ring must keep working.
- */
-function refusedStale(t: ExecutionContext, r: Ring, make: () => Op, what: string): void {
-  throwsCode(
-    t,
-    () => {
-      r.sq.push(make())
-      r.sq.submit()
-    },
-    STALE,
-    what,
-  )
-  t.is(r.sq.pending, 0, `${what}: nothing of the refused op stays staged`)
-  t.is(r.inFlight, 0, `${what}: nothing reached the kernel`)
-  const cqes = run(r, op.nop({ userData: 0xabc }))
-  t.deepEqual(cqes.map((c) => [c.userData, c.res]), [[0xabc, 0]], `${what}: the ring still completes a NOP, and nothing else`)
 }
 
 // ---- registered buffers ------------------------------------------------------------------------
