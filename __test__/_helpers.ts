@@ -5,6 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
+import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { Cqe, Op, Ring, RingOptions, RingSetupError, op } from '../index'
 
@@ -112,6 +113,14 @@ export function hasOp(name: string): boolean {
 /** '' when `ok`, else ' (skipped: WHAT needs Linux SINCE)': appended to a test title. */
 export function skipNote(ok: boolean, what: string, since: string): string {
   return ok ? '' : ` (skipped: ${what} needs Linux ${since}, this is ${os.release()})`
+}
+
+/** A test body. */
+export type Impl = (t: ExecutionContext) => void | Promise<void>
+
+/** `test` when `ok`, else `test.skip` with the feature, the kernel that adds it and this kernel in the title. */
+export function testWhen(ok: boolean, what: string, since: string): (title: string, impl: Impl) => void {
+  return (title, impl) => (ok ? test : test.skip)(title + skipNote(ok, what, since), impl)
 }
 
 /** `n` bytes, different at neighbouring offsets, different per `seed`. */

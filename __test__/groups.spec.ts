@@ -5,11 +5,11 @@
  * Each behaviour runs for ring-mapped groups (5.19), legacy PROVIDE_BUFFERS groups (5.7) and
  * incremental groups (6.12), skipped by name where the kernel lacks one.
  */
-import test, { ExecutionContext } from 'ava'
+import type { ExecutionContext } from 'ava'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import { BufferGroup, Ring, op } from '../index'
-import { fifo, hasOp, kernelAtLeast, pattern, refusedStale, ring, run, skipNote, throwsCode, tmpFile } from './_helpers'
+import { fifo, hasOp, Impl, kernelAtLeast, pattern, refusedStale, ring, run, testWhen, throwsCode, tmpFile } from './_helpers'
 
 const ENOBUFS = 105
 /** IORING_CQE_F_BUF_MORE: an incremental buffer was only partly used. */
@@ -18,13 +18,8 @@ const RANGE = 'ERR_OUT_OF_RANGE'
 const TYPE = 'ERR_INVALID_ARG_TYPE'
 const VALUE = 'ERR_INVALID_ARG_VALUE'
 
-type Impl = (t: ExecutionContext) => void | Promise<void>
 
 /** `test`, or `test.skip` naming the missing feature and the kernel that adds it. */
-function testWhen(ok: boolean, what: string, since: string): (title: string, impl: Impl) => void {
-  return (title, impl) => (ok ? test : test.skip)(title + skipNote(ok, what, since), impl)
-}
-
 interface Mode {
   name: string
   options: { legacy?: boolean; incremental?: boolean }

@@ -14,6 +14,7 @@ import { AT_FDCWD, Op, Ring, op } from '../index'
 import {
   closedFd,
   hasOp,
+  Impl,
   isCloexec,
   kernelAtLeast,
   openFile,
@@ -24,7 +25,7 @@ import {
   ringTables,
   run,
   RingTables,
-  skipNote,
+  testWhen,
   tempDir,
   throwsCode,
   tmpFile,
@@ -47,7 +48,6 @@ const WRITEV_FIXED = 61
 const AF_INET = 2
 const SOCK_STREAM = 1
 
-type Impl = (t: ExecutionContext) => void | Promise<void>
 
 /** `test` when `ok`, else `test.skip` with ` (skipped: REASON)` in the title. */
 function testIf(ok: boolean, reason: string): (title: string, impl: Impl) => void {
@@ -55,10 +55,6 @@ function testIf(ok: boolean, reason: string): (title: string, impl: Impl) => voi
 }
 
 /** `test`, or `test.skip` naming the missing feature and the kernel that adds it. */
-function testWhen(ok: boolean, what: string, since: string): (title: string, impl: Impl) => void {
-  return (title, impl) => (ok ? test : test.skip)(title + skipNote(ok, what, since), impl)
-}
-
 const rwTest = testWhen(hasOp('read') && hasOp('write'), 'IORING_OP_READ/WRITE', '5.6')
 const fixedRwTest = testWhen(hasOp('readFixed') && hasOp('writeFixed') && hasOp('read'), 'IORING_OP_READ_FIXED/WRITE_FIXED with IORING_OP_READ', '5.6')
 const sparseTest = testWhen(kernelAtLeast('5.19') && hasOp('read'), 'IORING_RSRC_REGISTER_SPARSE', '5.19')

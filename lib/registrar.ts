@@ -272,12 +272,23 @@ function handleOf<T>(v: unknown, cls: abstract new (...a: never[]) => T, name: s
   return v
 }
 
-function sizes(v: unknown, name: string): number[] {
+function numbers(v: unknown, name: string): number[] {
   if (!Array.isArray(v)) throw invalidType(name, 'an array of numbers', v)
   for (let i = 0; i < v.length; i++) {
     if (typeof v[i] !== 'number') throw invalidType(`${name}[${i}]`, 'of type number', v[i])
   }
   return v as number[]
+}
+
+/** Registered memory as an ArrayBuffer; null is a runtime that refuses external ArrayBuffers. */
+function external(ab: ArrayBuffer | null): ArrayBuffer {
+  if (ab === null) {
+    throw new UringError(
+      'ERR_URING_NO_EXTERNAL_BUFFERS',
+      'this runtime refuses external ArrayBuffers (V8 sandbox), so registered memory cannot be shared with JavaScript without a copy',
+    )
+  }
+  return ab
 }
 
 /** Parses the memlock numbers Rust appends to an ERR_URING_MEMLOCK message. */
@@ -317,7 +328,7 @@ export class Registrar {
    * Throws `ERR_URING_MEMLOCK` (with `limit` and `requested`) when RLIMIT_MEMLOCK is too low.
    */
   registerBuffers(sizeList: readonly number[]): RegisteredBuf[] {
-    const list = sizes(sizeList, 'sizes')
+    const list = numbers(sizeList, 'sizes')
     const n = this.#native()
     let pairs: number[]
     try {
@@ -331,7 +342,7 @@ export class Registrar {
   }
 
   #buf(index: number, gen: number, size: number): RegisteredBuf {
-    const ab = call(() => this.host.native.bufferBytes(index, gen))
+    const ab = external(call(() => this.host.native.bufferBytes(index, gen)))
     return new RegisteredBuf(this, index, gen, new Uint8Array(ab, 0, size))
   }
 
@@ -385,7 +396,7 @@ export class Registrar {
    * these. The kernel keeps its own reference, so the process fds may be closed afterwards.
    */
   registerFiles(fds: readonly number[]): RegisteredFd[] {
-    const list = sizes(fds, 'fds')
+    const list = numbers(fds, 'fds')
     for (let i = 0; i < list.length; i++) validateFd(list[i], `fds[${i}]`)
     const pairs = call(() => this.#native().registerFiles(list))
     const out: RegisteredFd[] = []
@@ -455,7 +466,7 @@ export class Registrar {
     const id = o.id === undefined ? undefined : validateInteger(o.id, 'options.id', 0, 65535)
     const n = this.#native()
     const r = call(() => n.bufferGroup(count, size, id, incremental, legacy))
-    const memory = call(() => n.groupBytes(r[0], r[1]))
+    const memory = external(call(() => n.groupBytes(r[0], r[1])))
     return new BufferGroup(this, r[0], r[1], { count, size, incremental, legacy: r[2] === 1 }, memory)
   }
 

@@ -8,13 +8,12 @@
 //! `ERR_URING_STALE_HANDLE` before any SQE is built.
 
 use crate::ring::{Ring, RingError, INTERNAL};
-use crate::setup;
 use io_uring::{opcode, types};
 use std::collections::HashMap;
 use std::io;
 use std::ptr::NonNull;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 
 /// Most registered buffers (IORING_MAX_REG_BUFFERS).
 pub const MAX_BUFFERS: usize = 1 << 14;
@@ -158,19 +157,16 @@ impl Group {
                 (*e).set_bid(bid);
             }
             *tail = tail.wrapping_add(1);
-            // SAFETY: the tail lives in the resv field of entry 0 (io_uring_buf_ring), which is
-            // inside the region; the kernel reads it with acquire, so publish with release.
+            // SAFETY: the tail lives in the resv field of entry 0 (io_uring_buf_ring), inside the
+            // region and 2-aligned; AtomicU16 has u16's layout. The kernel reads it with acquire,
+            // so publish with release.
             unsafe {
-                let t = types::BufRingEntry::tail(entries.ptr().cast::<types::BufRingEntry>()) as *const AtomicU16Cell;
-                (*t).0.store(*tail, Ordering::Release);
+                let t = types::BufRingEntry::tail(entries.ptr().cast::<types::BufRingEntry>()) as *const AtomicU16;
+                (*t).store(*tail, Ordering::Release);
             }
         }
     }
 }
-
-/// An `AtomicU16` over the tail word of a buffer ring.
-#[repr(transparent)]
-struct AtomicU16Cell(std::sync::atomic::AtomicU16);
 
 /// What the ring has registered.
 #[derive(Default)]
@@ -269,9 +265,17 @@ fn check_size(v: f64, max: usize, what: &str) -> Result<usize, RingError> {
     Ok(v as usize)
 }
 
-fn reg_err(what: &str, e: io::Error) -> RingError {
-    let errno = e.raw_os_error();
-    RingError { code: errno.map(setup::errno_name).unwrap_or("EIO"), message: format!("{what} failed: {e}"), errno }
+/// A process fd from JS: an integer in 0..=i32::MAX.
+fn check_fd(v: f64, name: &str) -> Result<i32, RingError> {
+    if !v.is_finite() || v.fract() != 0.0 || v < 0.0 || v > i32::MAX as f64 {
+        return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"{name}\" is out of range. It must be an integer >= 0 && <= 2147483647. Received {v}")));
+    }
+    Ok(v as i32)
+}
+
+/// The error of an internal op whose CQE carried `-errno`.
+fn cqe_err(what: &str, res: i32) -> RingError {
+    RingError::io(what, io::Error::from_raw_os_error(-res))
 }
 
 fn memlock_err(requested: usize, e: io::Error) -> RingError {
@@ -332,7 +336,7 @@ impl<K> Ring<K> {
                             // SAFETY: an empty iovec removes the slot; no memory is handed over.
                             let _ = unsafe { self.io()?.submitter().register_buffers_update(d, &[empty], None) };
                         }
-                        return Err(if e.raw_os_error() == Some(libc::ENOMEM) { memlock_err(requested, e) } else { reg_err("IORING_REGISTER_BUFFERS_UPDATE", e) });
+                        return Err(if e.raw_os_error() == Some(libc::ENOMEM) { memlock_err(requested, e) } else { RingError::io("IORING_REGISTER_BUFFERS_UPDATE", e) });
                     }
                 }
             }
@@ -369,7 +373,7 @@ impl<K> Ring<K> {
         let iovs: Vec<libc::iovec> = table.iter().map(iovec_of).collect();
         let io = self.io.as_ref().ok_or_else(RingError::closed)?;
         if self.reg.buf_table {
-            io.submitter().unregister_buffers().map_err(|e| reg_err("IORING_UNREGISTER_BUFFERS", e))?;
+            io.submitter().unregister_buffers().map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
             self.reg.buf_table = false;
         }
         // SAFETY: every non-empty iovec is a live Region that `table` (stored by the caller as the
@@ -385,7 +389,7 @@ impl<K> Ring<K> {
                 }
                 Err(match e.raw_os_error() {
                     Some(libc::ENOMEM) => memlock_err(requested, e),
-                    _ => reg_err("IORING_REGISTER_BUFFERS", e),
+                    _ => RingError::io("IORING_REGISTER_BUFFERS", e),
                 })
             }
         }
@@ -406,7 +410,7 @@ impl<K> Ring<K> {
                     self.reg.buf_reserved = true;
                     return Ok(());
                 }
-                Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return Err(reg_err("IORING_REGISTER_BUFFERS2", e)),
+                Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return Err(RingError::io("IORING_REGISTER_BUFFERS2", e)),
                 Err(_) => {} // before 5.19: a table of empty iovecs
             }
         }
@@ -447,7 +451,7 @@ impl<K> Ring<K> {
                 self.register_buffer_table(&table, requested)?;
             }
             Err(e) if e.raw_os_error() == Some(libc::ENOMEM) => return Err(memlock_err(r.pinned(), e)),
-            Err(e) => return Err(reg_err("IORING_REGISTER_BUFFERS_UPDATE", e)),
+            Err(e) => return Err(RingError::io("IORING_REGISTER_BUFFERS_UPDATE", e)),
         }
         let gen = next_gen();
         self.reg.bufs[slot as usize] = BufSlot { gen, region: Some(r.clone()) };
@@ -467,7 +471,7 @@ impl<K> Ring<K> {
                 table[index as usize] = BufSlot::default();
                 self.register_buffer_table(&table, 0)?;
             }
-            Err(e) => return Err(reg_err("IORING_REGISTER_BUFFERS_UPDATE", e)),
+            Err(e) => return Err(RingError::io("IORING_REGISTER_BUFFERS_UPDATE", e)),
         }
         self.reg.bufs[index as usize] = BufSlot::default();
         Ok(())
@@ -478,7 +482,7 @@ impl<K> Ring<K> {
         if !self.reg.buf_table {
             return Err(RingError::new("ERR_URING_NOT_REGISTERED", "no buffers are registered"));
         }
-        io.submitter().unregister_buffers().map_err(|e| reg_err("IORING_UNREGISTER_BUFFERS", e))?;
+        io.submitter().unregister_buffers().map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
         self.reg.bufs.clear();
         self.reg.buf_table = false;
         self.reg.buf_reserved = false;
@@ -492,15 +496,9 @@ impl<K> Ring<K> {
         if fds.is_empty() || fds.len() > MAX_FILES {
             return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"fds.length\" is out of range. It must be >= 1 && <= {MAX_FILES}. Received {}", fds.len())));
         }
-        let mut raw = Vec::with_capacity(fds.len());
-        for (i, &f) in fds.iter().enumerate() {
-            if !f.is_finite() || f.fract() != 0.0 || f < 0.0 || f > i32::MAX as f64 {
-                return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"fds[{i}]\" is out of range. It must be an integer >= 0 && <= 2147483647. Received {f}")));
-            }
-            raw.push(f as i32);
-        }
+        let raw: Vec<i32> = fds.iter().enumerate().map(|(i, &f)| check_fd(f, &format!("fds[{i}]"))).collect::<Result<_, _>>()?;
         if !self.reg.file_table {
-            self.io()?.submitter().register_files(&raw).map_err(|e| reg_err("IORING_REGISTER_FILES", e))?;
+            self.io()?.submitter().register_files(&raw).map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             self.reg.files = raw.iter().map(|_| next_gen()).collect();
             self.reg.file_table = true;
             return Ok(self.reg.files.iter().enumerate().map(|(i, &g)| (i as u32, g)).collect());
@@ -516,7 +514,7 @@ impl<K> Ring<K> {
                     let _ = self.io()?.submitter().register_files_update(s, &[-1]);
                     self.reg.files[s as usize] = 0;
                 }
-                return Err(reg_err("IORING_REGISTER_FILES_UPDATE", e));
+                return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", e));
             }
             let g = next_gen();
             self.reg.files[slot as usize] = g;
@@ -537,9 +535,9 @@ impl<K> Ring<K> {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 // Before 5.19: a table of -1 entries.
-                io.submitter().register_files(&vec![-1; n]).map_err(|e| reg_err("IORING_REGISTER_FILES", e))?;
+                io.submitter().register_files(&vec![-1; n]).map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             }
-            Err(e) => return Err(reg_err("IORING_REGISTER_FILES2", e)),
+            Err(e) => return Err(RingError::io("IORING_REGISTER_FILES2", e)),
         }
         self.reg.files = vec![0; n];
         self.reg.file_table = true;
@@ -550,19 +548,17 @@ impl<K> Ring<K> {
     pub fn update_file(&mut self, index: u32, gen: u32, fd: f64) -> Result<u32, RingError> {
         self.io()?;
         self.reg.file(index, gen)?;
-        if !fd.is_finite() || fd.fract() != 0.0 || fd < 0.0 || fd > i32::MAX as f64 {
-            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"fd\" is out of range. It must be an integer >= 0 && <= 2147483647. Received {fd}")));
-        }
+        let fd = check_fd(fd, "fd")?;
         // The kernel empties the slot before it looks the new fd up, so a bad fd would lose the
         // old file: check it first.
         // SAFETY: F_GETFD reads the fd's flags and nothing else.
-        if unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } == -1 {
-            return Err(reg_err("IORING_REGISTER_FILES_UPDATE", io::Error::last_os_error()));
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", io::Error::last_os_error()));
         }
-        if let Err(e) = self.io()?.submitter().register_files_update(index, &[fd as i32]) {
+        if let Err(e) = self.io()?.submitter().register_files_update(index, &[fd]) {
             // What the slot holds now is unknown: the old handle must not be trusted.
             self.reg.files[index as usize] = 0;
-            return Err(reg_err("IORING_REGISTER_FILES_UPDATE", e));
+            return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", e));
         }
         let g = next_gen();
         self.reg.files[index as usize] = g;
@@ -572,7 +568,7 @@ impl<K> Ring<K> {
     pub fn unregister_file(&mut self, index: u32, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.file(index, gen)?;
-        self.io()?.submitter().register_files_update(index, &[-1]).map_err(|e| reg_err("IORING_REGISTER_FILES_UPDATE", e))?;
+        self.io()?.submitter().register_files_update(index, &[-1]).map_err(|e| RingError::io("IORING_REGISTER_FILES_UPDATE", e))?;
         self.reg.files[index as usize] = 0;
         Ok(())
     }
@@ -582,7 +578,7 @@ impl<K> Ring<K> {
         if !self.reg.file_table {
             return Err(RingError::new("ERR_URING_NOT_REGISTERED", "no files are registered"));
         }
-        io.submitter().unregister_files().map_err(|e| reg_err("IORING_UNREGISTER_FILES", e))?;
+        io.submitter().unregister_files().map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
         self.reg.files.clear();
         self.reg.file_table = false;
         Ok(())
@@ -599,8 +595,7 @@ impl<K> Ring<K> {
         let e = opcode::FixedFdInstall::new(types::Fixed(index), flags).build();
         let res = self.run_internal(e)?;
         if res < 0 {
-            let errno = -res;
-            return Err(RingError { code: setup::errno_name(errno), message: format!("IORING_OP_FIXED_FD_INSTALL failed: {}", io::Error::from_raw_os_error(errno)), errno: Some(errno) });
+            return Err(cqe_err("IORING_OP_FIXED_FD_INSTALL", res));
         }
         Ok(res)
     }
@@ -661,7 +656,7 @@ impl<K> Ring<K> {
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                     return Err(RingError::new("ERR_URING_GROUP_EXISTS", format!("buffer group {id} already exists on this ring")));
                 }
-                Err(e) => return Err(reg_err("IORING_REGISTER_PBUF_RING", e)),
+                Err(e) => return Err(RingError::io("IORING_REGISTER_PBUF_RING", e)),
             }
         }
         if use_legacy {
@@ -671,8 +666,7 @@ impl<K> Ring<K> {
             let e = opcode::ProvideBuffers::new(region.ptr(), size as i32, count as u16, id, 0).build();
             let res = self.run_internal(e)?;
             if res < 0 {
-                let errno = -res;
-                return Err(RingError { code: setup::errno_name(errno), message: format!("IORING_OP_PROVIDE_BUFFERS failed: {}", io::Error::from_raw_os_error(errno)), errno: Some(errno) });
+                return Err(cqe_err("IORING_OP_PROVIDE_BUFFERS", res));
             }
         }
         let gen = group.gen;
@@ -717,7 +711,7 @@ impl<K> Ring<K> {
             let e = opcode::RemoveBuffers::new(count as u16, id16).build();
             let _ = self.run_internal(e)?; // -ENOENT: the kernel had none left
         } else {
-            self.io()?.submitter().unregister_buf_ring(id16).map_err(|e| reg_err("IORING_UNREGISTER_PBUF_RING", e))?;
+            self.io()?.submitter().unregister_buf_ring(id16).map_err(|e| RingError::io("IORING_UNREGISTER_PBUF_RING", e))?;
         }
         self.reg.groups.remove(&id16);
         Ok(())
@@ -725,11 +719,9 @@ impl<K> Ring<K> {
 
     pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), RingError> {
         let io = self.io()?;
-        if !fd.is_finite() || fd.fract() != 0.0 || fd < 0.0 || fd > i32::MAX as f64 {
-            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"fd\" is out of range. It must be an integer >= 0 && <= 2147483647. Received {fd}")));
-        }
-        let r = if only_async { io.submitter().register_eventfd_async(fd as i32) } else { io.submitter().register_eventfd(fd as i32) };
-        r.map_err(|e| reg_err("IORING_REGISTER_EVENTFD", e))?;
+        let fd = check_fd(fd, "fd")?;
+        let r = if only_async { io.submitter().register_eventfd_async(fd) } else { io.submitter().register_eventfd(fd) };
+        r.map_err(|e| RingError::io("IORING_REGISTER_EVENTFD", e))?;
         self.reg.eventfd = true;
         Ok(())
     }
@@ -739,14 +731,14 @@ impl<K> Ring<K> {
         if !self.reg.eventfd {
             return Err(RingError::new("ERR_URING_NOT_REGISTERED", "no eventfd is registered"));
         }
-        io.submitter().unregister_eventfd().map_err(|e| reg_err("IORING_UNREGISTER_EVENTFD", e))?;
+        io.submitter().unregister_eventfd().map_err(|e| RingError::io("IORING_UNREGISTER_EVENTFD", e))?;
         self.reg.eventfd = false;
         Ok(())
     }
 
     /// Registers the process's current credentials; returns `(id, generation)`.
     pub fn register_personality(&mut self) -> Result<(u16, u32), RingError> {
-        let id = self.io()?.submitter().register_personality().map_err(|e| reg_err("IORING_REGISTER_PERSONALITY", e))?;
+        let id = self.io()?.submitter().register_personality().map_err(|e| RingError::io("IORING_REGISTER_PERSONALITY", e))?;
         let g = next_gen();
         self.reg.personalities.insert(id, g);
         Ok((id, g))
@@ -755,7 +747,7 @@ impl<K> Ring<K> {
     pub fn unregister_personality(&mut self, id: u16, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.personality(id, gen)?;
-        self.io()?.submitter().unregister_personality(id).map_err(|e| reg_err("IORING_UNREGISTER_PERSONALITY", e))?;
+        self.io()?.submitter().unregister_personality(id).map_err(|e| RingError::io("IORING_UNREGISTER_PERSONALITY", e))?;
         self.reg.personalities.remove(&id);
         Ok(())
     }
@@ -784,7 +776,7 @@ impl<K> Ring<K> {
             if e.raw_os_error() == Some(libc::EINVAL) {
                 return Err(RingError::new("ERR_URING_UNSUPPORTED", "registering the ring fd needs IORING_REGISTER_RING_FDS (Linux 5.18)"));
             }
-            return Err(reg_err("IORING_REGISTER_RING_FDS", e));
+            return Err(RingError::io("IORING_REGISTER_RING_FDS", e));
         }
         self.reg.ring_fd = Some(up.offset);
         Ok(up.offset)

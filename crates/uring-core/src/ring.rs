@@ -78,7 +78,8 @@ impl RingError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         RingError { code, message: message.into(), errno: None }
     }
-    fn io(what: &str, e: io::Error) -> Self {
+    /// A failed syscall, coded by its errno name (`EBADF`, ...).
+    pub(crate) fn io(what: &str, e: io::Error) -> Self {
         let errno = e.raw_os_error();
         let name = errno.map(setup::errno_name).unwrap_or("EIO");
         RingError { code: name, message: format!("{what} failed: {e}"), errno }
@@ -153,8 +154,6 @@ pub struct Ring<K> {
     enabled: bool,
     timer_gen: u64,
     timer_fired: bool,
-    /// `supported[opcode]` of this kernel, read once at the first submit.
-    supported: Vec<bool>,
     /// CQEs taken from the ring in one copy_out (reused, so reaping allocates nothing).
     cqe_buf: Vec<Cqe>,
     /// CQEs reaped while the ring waited for an op of its own; they reach the mirror first.
@@ -179,7 +178,6 @@ impl<K> Ring<K> {
             enabled: params.flags & SETUP_R_DISABLED == 0,
             timer_gen: 0,
             timer_fired: false,
-            supported: Vec::new(),
             cqe_buf: Vec::new(),
             stash: VecDeque::new(),
             sync_seq: 0,
@@ -352,10 +350,9 @@ impl<K> Ring<K> {
         }
 
         // Pass 1: decode and validate everything; mark slots live only once all are valid.
-        if self.supported.is_empty() {
-            self.supported = self.probe()?.supported.clone();
-        }
-        let supported = std::mem::take(&mut self.supported);
+        // The probe (read once per ring) is lent to the encoder while `self` is borrowed mutably.
+        self.probe()?;
+        let probe = self.probe.take().expect("probed above");
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         // A slot is marked live as soon as its entry is accepted, so a slot named twice in one
@@ -377,7 +374,7 @@ impl<K> Ring<K> {
             }
             // readv/writev fill the slot's own iovec storage, which lives until the slot's
             // final CQE (the heap buffer does not move when `slots` grows).
-            let ctx = squeue::Ctx { reg: &self.reg, supported: &supported };
+            let ctx = squeue::Ctx { reg: &self.reg, supported: &probe.supported };
             match squeue::encode(rec, bufs, &mut s.iov, &ctx) {
                 Ok(e) => {
                     s.live = true;
@@ -401,7 +398,7 @@ impl<K> Ring<K> {
                 s.effect = Effect::None;
             }
             self.scratch = scratch;
-            self.supported = supported;
+            self.probe = Some(probe);
             return Err(e);
         }
 
@@ -415,7 +412,7 @@ impl<K> Ring<K> {
                 *n = scratch.len() as u32;
             }
         }
-        self.supported = supported;
+        self.probe = Some(probe);
         self.in_flight += scratch.len();
         let io = self.io.as_mut().expect("open");
         // SAFETY: every entry was validated by squeue::encode: its pointers come from `bufs`

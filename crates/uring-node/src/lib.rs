@@ -55,11 +55,13 @@ impl ToNapiValue for External {
         if st != sys::Status::napi_ok {
             // SAFETY: the finalizer was not registered, so the box is still ours.
             drop(unsafe { Box::from_raw(hint) });
-            let code = if st == sys::Status::napi_no_external_buffers_allowed { "ERR_URING_NO_EXTERNAL_BUFFERS" } else { "ERR_URING_INTERNAL" };
-            return Err(napi::Error::new(
-                napi::Status::GenericFailure,
-                format!("{code}: this runtime refuses external ArrayBuffers (V8 sandbox), so registered memory cannot be shared with JavaScript"),
-            ));
+            if st == sys::Status::napi_no_external_buffers_allowed {
+                // A V8-sandbox runtime: JS gets null and throws ERR_URING_NO_EXTERNAL_BUFFERS.
+                // SAFETY: napi_get_null writes one napi_value.
+                unsafe { sys::napi_get_null(env, &mut out) };
+                return Ok(out);
+            }
+            return Err(napi::Error::new(napi::Status::GenericFailure, "could not create an external ArrayBuffer over registered memory"));
         }
         Ok(out)
     }
@@ -420,7 +422,7 @@ impl NativeRing {
     }
 
     /// The memory of a registered buffer, as an ArrayBuffer over its pages.
-    #[napi(ts_return_type = "ArrayBuffer")]
+    #[napi(ts_return_type = "ArrayBuffer | null")]
     pub fn buffer_bytes(&self, index: u32, gen: u32) -> Result<External, String> {
         let r = self.ring.registrar().buffer(index, gen).map_err(ring_err)?;
         Ok(External(r.clone()))
@@ -494,7 +496,7 @@ impl NativeRing {
         Ok(vec![id as u32, g, legacy as u32])
     }
 
-    #[napi(ts_return_type = "ArrayBuffer")]
+    #[napi(ts_return_type = "ArrayBuffer | null")]
     pub fn group_bytes(&self, id: u32, gen: u32) -> Result<External, String> {
         let g = self.ring.registrar().group(id, gen).map_err(ring_err)?;
         Ok(External(g.region.clone()))
