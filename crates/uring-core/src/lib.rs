@@ -3,6 +3,7 @@
 //! - [`setup`]: io_uring_setup with every flag, and setup errors that say why and what to do.
 //! - [`probe`]: the opcode table (name, first kernel) and the probe of the running kernel.
 //! - [`squeue`]: the staging format JS writes ops in, validated and turned into SQEs.
+//! - [`ops_fs`], [`ops_net`], [`ops_ctl`]: the encoders of each op family beyond read/write.
 //! - [`cqueue`]: the completion mirror JS reads CQEs from.
 //! - [`ring`]: the ring itself: submit, reap, wait, close; op memory kept alive until its CQE.
 //! - [`registrar`]: registered buffers and files as handles, direct descriptors, provided buffers.
@@ -10,6 +11,9 @@
 
 pub mod cqueue;
 pub mod diagnose;
+pub mod ops_ctl;
+pub mod ops_fs;
+pub mod ops_net;
 pub mod probe;
 pub mod registrar;
 pub mod ring;

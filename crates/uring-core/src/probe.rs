@@ -107,6 +107,8 @@ pub struct ProbeResult {
     /// False on kernels before 5.6, where IORING_REGISTER_PROBE itself does not exist; then only
     /// the ops of 5.1-5.5 are assumed present.
     pub probed: bool,
+    /// The running kernel's release (major, minor), for op variants the probe cannot see.
+    pub kernel: (u32, u32),
 }
 
 impl ProbeResult {
@@ -122,15 +124,21 @@ pub fn probe_ring(ring: &IoUring) -> ProbeResult {
         Ok(()) => {
             let supported: Vec<bool> = OPS.iter().map(|o| raw.is_supported(o.code)).collect();
             let last_op = OPS.iter().rev().find(|o| raw.is_supported(o.code)).map(|o| o.code);
-            ProbeResult { supported, last_op, probed: true }
+            ProbeResult { supported, last_op, probed: true, kernel: running_kernel() }
         }
         // EINVAL: IORING_REGISTER_PROBE is 5.6+. The ops that predate it are there by definition.
         Err(_) => ProbeResult {
             supported: OPS.iter().map(|o| kernel_version_le(o.since, "5.5")).collect(),
             last_op: Some(15),
             probed: false,
+            kernel: running_kernel(),
         },
     }
+}
+
+/// The running kernel's (major, minor) from uname.
+pub fn running_kernel() -> (u32, u32) {
+    parse_version(&crate::diagnose::kernel_release())
 }
 
 /// `a <= b` for dotted kernel versions such as "5.19" and "6.1".

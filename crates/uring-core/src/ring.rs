@@ -59,8 +59,14 @@ struct GetEventsArg {
 struct Slot {
     live: bool,
     keep: u32,
-    /// iovecs of a readv/writev, owned here until the CQE (capacity reused across ops).
-    iov: Vec<libc::iovec>,
+    /// Memory the SQE points at that the ring built (iovecs, timespec, ...): boxed so it stays
+    /// put when `slots` grows, and untouched until the final CQE (capacity reused across ops).
+    mem: Box<squeue::SlotMem>,
+    /// CQE_SKIP_SUCCESS: this op's own CQE (posted only on failure) does not free it; the
+    /// chain's last op does.
+    skip: bool,
+    /// Skip-success ops of the chain this op ends, freed with it.
+    deps: Vec<u32>,
     effect: Effect,
     /// Registered or provided memory the op uses, kept until its final CQE.
     hold: Option<Rc<Region>>,
@@ -259,9 +265,11 @@ impl<K> Ring<K> {
             return;
         }
         s.live = false;
-        s.iov.clear();
+        s.skip = false;
+        s.mem.clear();
         s.hold = None;
         s.effect = Effect::None;
+        let deps = std::mem::take(&mut s.deps);
         let keep = std::mem::replace(&mut s.keep, NO_KEEP);
         self.in_flight -= 1;
         if keep != NO_KEEP {
@@ -274,6 +282,21 @@ impl<K> Ring<K> {
                 }
             }
         }
+        for d in &deps {
+            self.release_slot(*d);
+        }
+        let mut deps = deps;
+        deps.clear();
+        self.slots[slot as usize].deps = deps;
+    }
+
+    /// The final CQE of `slot` arrived: free it, unless it is a skip-success op (its chain's
+    /// last op frees it, so a slot is never freed twice).
+    fn complete_slot(&mut self, slot: u32) {
+        if self.slots[slot as usize].skip {
+            return;
+        }
+        self.release_slot(slot);
     }
 
     /// Validates `count` staged entries, pushes them (all or none), enters the kernel, and copies
@@ -372,10 +395,10 @@ impl<K> Ring<K> {
                 failed = Some(RingError::new("ERR_URING_SLOT_BUSY", format!("slot {slot} is already in flight")).at(i));
                 break;
             }
-            // readv/writev fill the slot's own iovec storage, which lives until the slot's
-            // final CQE (the heap buffer does not move when `slots` grows).
-            let ctx = squeue::Ctx { reg: &self.reg, supported: &probe.supported };
-            match squeue::encode(rec, bufs, &mut s.iov, &ctx) {
+            // Ops may point into the slot's own memory, which lives until the slot's final CQE
+            // (it is boxed: it does not move when `slots` grows).
+            let ctx = squeue::Ctx { reg: &self.reg, supported: &probe.supported, kernel: probe.kernel };
+            match squeue::encode(rec, bufs, &mut s.mem, &ctx) {
                 Ok(e) => {
                     s.live = true;
                     s.effect = e.effect;
@@ -383,17 +406,44 @@ impl<K> Ring<K> {
                     scratch.push(e.sqe.user_data(slot as u64));
                 }
                 Err(e) => {
-                    s.iov.clear();
+                    s.mem.clear();
                     failed = Some(RingError::from(e).at(i));
                     break;
                 }
+            }
+        }
+        // Skip-success ops: each must be followed, in this batch, by the end of its link chain
+        // (the first later op without LINK/HARDLINK), which frees it when it completes.
+        if failed.is_none() {
+            let mut pending: Vec<u32> = Vec::new();
+            for (i, e) in scratch.iter().enumerate() {
+                let rec = &staging[i * squeue::STRIDE..(i + 1) * squeue::STRIDE];
+                let f = rec[squeue::field::FLAGS] as u32;
+                let slot = e.get_user_data() as u32;
+                let linked = f & (squeue::SQE_IO_LINK | squeue::SQE_IO_HARDLINK) != 0;
+                if f & squeue::SQE_SKIP_SUCCESS != 0 {
+                    if !linked {
+                        failed = Some(RingError::new("ERR_URING_SKIP_SUCCESS", "skipSuccess is allowed only on an op followed by more of its link chain (use ring.sq.pushLinked); the chain's last op must post a CQE").at(i));
+                        break;
+                    }
+                    self.slots[slot as usize].skip = true;
+                    pending.push(slot);
+                }
+                if !linked && !pending.is_empty() {
+                    self.slots[slot as usize].deps.append(&mut pending);
+                }
+            }
+            if failed.is_none() && !pending.is_empty() {
+                failed = Some(RingError::new("ERR_URING_SKIP_SUCCESS", "a skipSuccess op's link chain does not end in this batch").at(count - 1));
             }
         }
         if let Some(e) = failed {
             for entry in &scratch {
                 let s = &mut self.slots[entry.get_user_data() as usize];
                 s.live = false;
-                s.iov.clear();
+                s.skip = false;
+                s.deps.clear();
+                s.mem.clear();
                 s.hold = None;
                 s.effect = Effect::None;
             }
@@ -430,7 +480,7 @@ impl<K> Ring<K> {
         }
         if self.slots.len() <= slot as usize {
             let n = (slot as usize + 1).next_power_of_two().max(64);
-            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, iov: Vec::new(), effect: Effect::None, hold: None });
+            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, mem: Box::default(), skip: false, deps: Vec::new(), effect: Effect::None, hold: None });
         }
         Ok(())
     }
@@ -641,7 +691,7 @@ impl<K> Ring<K> {
         mirror[at + 2] = flags as i32;
         mirror[at + 3] = aux;
         if flags & CQE_F_MORE == 0 && (slot as usize) < self.slots.len() {
-            self.release_slot(slot);
+            self.complete_slot(slot);
         }
     }
 
@@ -710,7 +760,7 @@ impl<K> Ring<K> {
         // CQEs stashed by an internal wait are final for their ops too.
         while let Some(c) = self.stash.pop_front() {
             if c.flags() & CQE_F_MORE == 0 && (c.user_data() as usize) < self.slots.len() {
-                self.release_slot(c.user_data() as u32);
+                self.complete_slot(c.user_data() as u32);
             }
         }
         let io = self.io.as_mut().expect("open");
@@ -766,7 +816,7 @@ impl<K> Ring<K> {
                     last_cancel = None; // go again at once, slot by slot
                 }
                 if ud & INTERNAL == 0 && flags & CQE_F_MORE == 0 && (ud as usize) < self.slots.len() {
-                    self.release_slot(ud as u32);
+                    self.complete_slot(ud as u32);
                 }
             }
         }
@@ -777,7 +827,7 @@ impl<K> Ring<K> {
                 std::mem::forget(k);
             }
             for s in self.slots.drain(..) {
-                std::mem::forget(s.iov);
+                std::mem::forget(s.mem);
                 std::mem::forget(s.hold);
             }
             // Registered and provided memory too: an op that never completed may still use it.

@@ -67,10 +67,18 @@ pub const OP_FIXED_FD_INSTALL: u8 = 54;
 pub const OP_READV_FIXED: u8 = 60;
 pub const OP_WRITEV_FIXED: u8 = 61;
 
-/// SQE flags JS may set: IO_DRAIN, IO_LINK, IO_HARDLINK, ASYNC. FIXED_FILE and BUFFER_SELECT
-/// are chosen by typed handles (registrar), never by hand; CQE_SKIP_SUCCESS would end an op
-/// without telling us its memory is free, so it is not accepted on ops that carry memory.
-pub const USER_SQE_FLAGS: u32 = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4);
+/// SQE flags JS may set: IO_DRAIN, IO_LINK, IO_HARDLINK, ASYNC, CQE_SKIP_SUCCESS. FIXED_FILE
+/// and BUFFER_SELECT are chosen by typed handles (registrar), never by hand. CQE_SKIP_SUCCESS
+/// is accepted only inside a link chain that ends in this batch (the ring frees such an op's
+/// memory when the chain's last op completes; see `ring.rs`).
+pub const USER_SQE_FLAGS: u32 = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | SQE_SKIP_SUCCESS;
+pub const SQE_IO_LINK: u32 = 1 << 2;
+pub const SQE_IO_HARDLINK: u32 = 1 << 3;
+pub const SQE_SKIP_SUCCESS: u32 = 1 << 6;
+
+/// user_data of a target that is not in flight (cancel / timeout_remove / poll_remove of a
+/// userData no live op has): no op ever carries it, so the kernel answers -ENOENT.
+pub const NO_TARGET: u64 = 1 << 62;
 
 /// Most iovecs in one readv/writev (UIO_MAXIOV).
 pub const IOV_MAX: usize = 1024;
@@ -160,7 +168,7 @@ fn buffer_range(rec: &[f64], bufs: &mut dyn Buffers) -> Result<(*mut u8, u32), O
 fn sqe_flags(rec: &[f64]) -> Result<Flags, OpError> {
     let f = int(rec, field::FLAGS, 0.0, 255.0, "flags")? as u32;
     if f & !USER_SQE_FLAGS != 0 {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("SQE flags 0x{:x} are not allowed here (allowed: drain, link, hardlink, async)", f & !USER_SQE_FLAGS)));
+        return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("SQE flags 0x{:x} are not allowed here (allowed: drain, link, hardlink, async, skipSuccess)", f & !USER_SQE_FLAGS)));
     }
     Ok(Flags::from_bits_truncate(f as u8))
 }
@@ -185,13 +193,24 @@ pub struct Encoded {
     pub hold: Option<Rc<Region>>,
 }
 
-/// What encoding may consult: the ring's registrations and which ops its kernel has.
+/// What encoding may consult: the ring's registrations, which ops its kernel has, and the
+/// kernel's release (for variants the probe cannot see, such as multishot flags).
 pub struct Ctx<'a> {
     pub reg: &'a Registrar,
     pub supported: &'a [bool],
+    pub kernel: (u32, u32),
 }
 
 impl Ctx<'_> {
+    /// A variant of an op (a flag, a mode) that the opcode probe cannot see: checked against the
+    /// running kernel's release.
+    pub fn need_kernel(&self, since: &str, what: &str) -> Result<(), OpError> {
+        if crate::probe::parse_version(since) <= self.kernel {
+            return Ok(());
+        }
+        Err(OpError::new("ERR_URING_OP_UNSUPPORTED", format!("{what} is not supported by this kernel ({}.{}); it needs Linux {since}", self.kernel.0, self.kernel.1)))
+    }
+
     fn need(&self, code: u8) -> Result<(), OpError> {
         if self.supported.get(code as usize).copied().unwrap_or(false) {
             return Ok(());
@@ -207,7 +226,188 @@ impl From<RingError> for OpError {
     }
 }
 
-enum Target {
+/// Memory an op's SQE points at that the ring builds itself (iovecs, timespecs, open_how,
+/// epoll_event, futex_waitv): one per slot, boxed so it never moves while the kernel may read it,
+/// and left alone until the slot's final CQE.
+pub struct SlotMem {
+    pub iov: Vec<libc::iovec>,
+    pub ts: types::Timespec,
+    pub how: types::OpenHow,
+    pub epoll: libc::epoll_event,
+    pub waitv: Vec<types::FutexWaitV>,
+    /// Small scratch words (getsockopt's optlen, ...).
+    pub words: [u64; 4],
+}
+
+impl Default for SlotMem {
+    fn default() -> Self {
+        SlotMem {
+            iov: Vec::new(),
+            ts: types::Timespec::new(),
+            how: types::OpenHow::new(),
+            epoll: libc::epoll_event { events: 0, u64: 0 },
+            waitv: Vec::new(),
+            words: [0; 4],
+        }
+    }
+}
+
+impl SlotMem {
+    /// Forgets what the last op left (capacity is kept).
+    pub fn clear(&mut self) {
+        self.iov.clear();
+        self.waitv.clear();
+    }
+}
+
+/// One entry being encoded: its words, the batch's buffers, the slot's memory, and what the
+/// family encoders (`ops_fs`, `ops_net`, `ops_ctl`) set besides the SQE.
+pub struct Enc<'a, 'c> {
+    pub rec: &'a [f64],
+    pub bufs: &'a mut dyn Buffers,
+    pub mem: &'a mut SlotMem,
+    pub ctx: &'a Ctx<'c>,
+    /// The FIXED word: which fields are handles.
+    pub bits: u32,
+    pub ioprio: u16,
+    /// SQE flags; an encoder may add BUFFER_SELECT.
+    pub flags: Flags,
+    pub effect: Effect,
+    pub hold: Option<Rc<Region>>,
+}
+
+impl Enc<'_, '_> {
+    /// An integer word in `[min, max]`.
+    pub fn int(&self, at: usize, min: f64, max: f64, name: &str) -> Result<i64, OpError> {
+        int(self.rec, at, min, max, name)
+    }
+    /// A u32 word.
+    pub fn u32(&self, at: usize, name: &str) -> Result<u32, OpError> {
+        Ok(int(self.rec, at, 0.0, u32::MAX as f64, name)? as u32)
+    }
+    /// A process fd word (>= 0).
+    pub fn raw_fd(&self, at: usize, name: &str) -> Result<i32, OpError> {
+        Ok(int(self.rec, at, 0.0, i32::MAX as f64, name)? as i32)
+    }
+    /// A dirfd word: >= 0 or AT_FDCWD.
+    pub fn dirfd(&self, at: usize, name: &str) -> Result<i32, OpError> {
+        let d = int(self.rec, at, AT_FDCWD as f64, i32::MAX as f64, name)? as i32;
+        if d < 0 && d != AT_FDCWD {
+            return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"{name}\" is out of range. It must be >= 0 or AT_FDCWD (-100). Received {d}")));
+        }
+        Ok(d)
+    }
+    /// Refuses handle bits this op cannot take.
+    pub fn only(&self, allowed: u32, op: &str) -> Result<(), OpError> {
+        only(self.bits, allowed, op)
+    }
+    /// The opcode must be in the probe.
+    pub fn need(&self, code: u8) -> Result<(), OpError> {
+        self.ctx.need(code)
+    }
+    /// The op's FD word: a process fd or a registered file.
+    pub fn target(&self) -> Result<Target, OpError> {
+        target(self.rec, self.ctx)
+    }
+    /// The 64-bit offset of OFF_LO/OFF_HI (-1 gives u64::MAX).
+    pub fn offset(&self) -> Result<u64, OpError> {
+        offset(self.rec)
+    }
+    /// The batch buffer at BUF + k: pointer and byte length.
+    pub fn buf_at(&mut self, k: u32) -> Result<(*mut u8, usize), OpError> {
+        let index = int(self.rec, field::BUF, 0.0, u32::MAX as f64, "buffer")? as u32;
+        self.bufs.bytes(index + k)
+    }
+    /// `[BUF_OFF, BUF_OFF + LEN)` of the buffer at BUF.
+    pub fn range(&mut self) -> Result<(*mut u8, u32), OpError> {
+        buffer_range(self.rec, self.bufs)
+    }
+    /// The NUL-terminated string at BUF + k.
+    pub fn cstr_at(&mut self, k: u32) -> Result<*const libc::c_char, OpError> {
+        let (p, n) = self.buf_at(k)?;
+        // SAFETY: p..p+n is the live bytes of the batch's buffer.
+        let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, n) };
+        match bytes.iter().position(|&b| b == 0) {
+            Some(0) => Err(OpError::new("ERR_INVALID_ARG_VALUE", "path is empty")),
+            Some(_) => Ok(p as *const libc::c_char),
+            None => Err(OpError::new("ERR_INVALID_ARG_VALUE", "a path or name must end with a NUL byte")),
+        }
+    }
+    /// The buffer at BUF + k as a `T` the kernel reads or writes: at least `size_of::<T>()`
+    /// bytes, aligned for `T`.
+    pub fn struct_at<T>(&mut self, k: u32, what: &str) -> Result<*mut T, OpError> {
+        let (p, n) = self.buf_at(k)?;
+        if n < std::mem::size_of::<T>() || !(p as usize).is_multiple_of(std::mem::align_of::<T>()) {
+            return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("{what} needs {} bytes aligned to {}", std::mem::size_of::<T>(), std::mem::align_of::<T>())));
+        }
+        Ok(p.cast())
+    }
+    /// The timespec of BUF_OFF (seconds) and LEN (nanoseconds), stored in the slot.
+    pub fn timespec(&mut self) -> Result<*const types::Timespec, OpError> {
+        let sec = int(self.rec, field::BUF_OFF, 0.0, 9007199254740991.0, "timeout seconds")? as u64;
+        let nsec = int(self.rec, field::LEN, 0.0, 999_999_999.0, "timeout nanoseconds")? as u32;
+        self.mem.ts = types::Timespec::new().sec(sec).nsec(nsec);
+        Ok(&self.mem.ts as *const _)
+    }
+    /// A buffer group to select from (BUF = id, BUF_GEN = generation): sets BUFFER_SELECT, the
+    /// Select effect, and holds the group's memory. Returns (id, buffer size).
+    pub fn select(&mut self) -> Result<(u16, u32), OpError> {
+        let (id, g, size, region) = group(self.rec, self.ctx)?;
+        self.hold = Some(region);
+        self.effect = Effect::Select { group: id, gen: g };
+        self.flags |= Flags::BUFFER_SELECT;
+        Ok((id, size))
+    }
+    /// The iovecs of the buffer list at BUF + k (1..=IOV_MAX), stored in the slot.
+    pub fn iovecs_at(&mut self, k: u32) -> Result<(*const libc::iovec, u32), OpError> {
+        let index = int(self.rec, field::BUF, 0.0, u32::MAX as f64, "buffers")? as u32;
+        self.mem.iov.clear();
+        self.bufs.list(index + k, &mut self.mem.iov)?;
+        let n = self.mem.iov.len();
+        if n == 0 || n > IOV_MAX {
+            self.mem.iov.clear();
+            return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"buffers.length\" is out of range. It must be >= 1 && <= {IOV_MAX}. Received {n}")));
+        }
+        Ok((self.mem.iov.as_ptr(), n as u32))
+    }
+}
+
+/// Sets raw SQE bytes the `io-uring` builders do not expose (a cancel's opcode match, a socket
+/// command's level/optname).
+pub fn patch_sqe(e: &mut Sqe, f: impl FnOnce(&mut RawSqe)) {
+    const _: () = assert!(std::mem::size_of::<RawSqe>() == 64 && std::mem::size_of::<Sqe>() == 64);
+    // SAFETY: `squeue::Entry` is `#[repr(C)]` around exactly one `io_uring_sqe` (64 bytes, 8-aligned
+    // for its u64 fields), so a pointer to it is a pointer to those 64 bytes; `RawSqe` is the
+    // kernel's layout of them (include/uapi/linux/io_uring.h) with every field plain old data.
+    let raw = unsafe { &mut *(e as *mut Sqe as *mut RawSqe) };
+    f(raw)
+}
+
+/// The 64 bytes of an SQE, as the kernel lays them out (unions named by the field used here).
+#[repr(C, align(8))]
+pub struct RawSqe {
+    pub opcode: u8,
+    pub flags: u8,
+    pub ioprio: u16,
+    pub fd: i32,
+    /// off / addr2 / cmd_op+pad
+    pub off: u64,
+    /// addr / splice_off_in / level+optname
+    pub addr: u64,
+    pub len: u32,
+    /// rw_flags, cancel_flags, ...
+    pub op_flags: u32,
+    pub user_data: u64,
+    pub buf_index: u16,
+    pub personality: u16,
+    /// splice_fd_in / file_index / optlen / addr_len+pad
+    pub file_index: i32,
+    /// addr3 / optval
+    pub addr3: u64,
+    pub pad2: u64,
+}
+
+pub enum Target {
     Fd(i32),
     Fixed(u32),
 }
@@ -276,9 +476,9 @@ fn only(bits: u32, allowed: u32, op: &str) -> Result<(), OpError> {
     Ok(())
 }
 
-/// Validates one staged entry and builds its SQE. `iov` is the slot's iovec storage; for
-/// readv/writev it is filled and the SQE points into it.
-pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, iov: &mut Vec<libc::iovec>, ctx: &Ctx) -> Result<Encoded, OpError> {
+/// Validates one staged entry and builds its SQE. `mem` is the slot's own memory (iovecs,
+/// timespec, ...); the SQE may point into it, so it must stay put until the slot's final CQE.
+pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx) -> Result<Encoded, OpError> {
     if rec.len() < STRIDE {
         return Err(OpError::new("ERR_INVALID_ARG_VALUE", "short staged entry"));
     }
@@ -305,7 +505,8 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, iov: &mut Vec<libc::iovec>, c
     let rw_flags = || int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags").map(|v| v as u32 as i32);
     let mut effect = Effect::None;
     let mut hold = None;
-    iov.clear();
+    mem.clear();
+    let iov = &mut mem.iov;
     let e = match op {
         OP_NOP => {
             only(bits, 0, "nop")?;
@@ -477,8 +678,19 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, iov: &mut Vec<libc::iovec>, c
             opcode::FixedFdInstall::new(types::Fixed(i), f).build()
         }
         other => {
-            let name = crate::probe::op_by_code(other).map(|o| o.name).unwrap_or("unknown");
-            return Err(OpError::new("ERR_URING_OP_NOT_ENCODABLE", format!("opcode {other} ({name}) cannot be staged by this version of uring")));
+            let mut enc = Enc { rec, bufs, mem, ctx, bits, ioprio, flags, effect, hold: None };
+            let built = crate::ops_fs::encode(other, &mut enc)
+                .or_else(|| crate::ops_net::encode(other, &mut enc))
+                .or_else(|| crate::ops_ctl::encode(other, &mut enc));
+            let Some(built) = built else {
+                let name = crate::probe::op_by_code(other).map(|o| o.name).unwrap_or("unknown");
+                return Err(OpError::new("ERR_URING_OP_NOT_ENCODABLE", format!("opcode {other} ({name}) cannot be staged by this version of uring")));
+            };
+            let e = built.inspect_err(|_| enc.mem.clear())?;
+            flags = enc.flags;
+            effect = enc.effect;
+            hold = enc.hold;
+            e
         }
     };
     // `flags` ORs into what the builder set (IOSQE_FIXED_FILE for a `types::Fixed` fd).
@@ -526,37 +738,37 @@ mod tests {
     #[test]
     fn handles_are_checked_against_the_registrar() {
         let (reg, sup) = ctx();
-        let ctx = Ctx { reg: &reg, supported: &sup };
+        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
         let mut b = One(vec![0; 16], vec![]);
         let mut r = rec(OP_READ);
         r[field::FIXED] = FX_FD as f64;
         r[field::FD_GEN] = 7.0;
-        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_URING_STALE_HANDLE");
+        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_URING_STALE_HANDLE");
         let mut r = rec(OP_WRITE);
         r[field::FIXED] = FX_GROUP as f64; // write has no buffer-select form
-        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
         let mut r = rec(OP_READ);
         r[field::FIXED] = 16.0;
-        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
         let sup = vec![false; 64];
-        let ctx = Ctx { reg: &reg, supported: &sup };
+        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
         let mut r = rec(OP_READ);
         r[field::LEN] = 1.0;
-        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
     }
 
     #[test]
     fn paths_must_be_nul_terminated() {
         let (reg, sup) = ctx();
-        let ctx = Ctx { reg: &reg, supported: &sup };
+        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
         let mut r = rec(OP_OPENAT);
         r[field::FD] = AT_FDCWD as f64;
         let mut b = One(b"/tmp".to_vec(), vec![]);
-        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
         let mut b = One(b"/tmp\0".to_vec(), vec![]);
-        assert!(encode(&r, &mut b, &mut Vec::new(), &ctx).is_ok());
+        assert!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).is_ok());
         r[field::FD] = -2.0;
-        assert_eq!(encode(&r, &mut b, &mut Vec::new(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
     }
 
     fn rec(op: u8) -> [f64; STRIDE] {
@@ -569,7 +781,7 @@ mod tests {
 
     fn err(r: &[f64], b: &mut One) -> &'static str {
         let (reg, sup) = ctx();
-        encode(r, b, &mut Vec::new(), &Ctx { reg: &reg, supported: &sup }).err().unwrap().code
+        encode(r, b, &mut SlotMem::default(), &Ctx { reg: &reg, supported: &sup, kernel: (6, 18) }).err().unwrap().code
     }
 
     #[test]
@@ -579,7 +791,7 @@ mod tests {
         r[field::FD] = 3.0;
         r[field::LEN] = 16.0;
         let (reg, sup) = ctx();
-        assert!(encode(&r, &mut b, &mut Vec::new(), &Ctx { reg: &reg, supported: &sup }).is_ok());
+        assert!(encode(&r, &mut b, &mut SlotMem::default(), &Ctx { reg: &reg, supported: &sup, kernel: (6, 18) }).is_ok());
         for (f, v) in [(field::FD, -1.0), (field::FD, 1.5), (field::FD, f64::NAN), (field::FD, 2f64.powi(31)),
                        (field::LEN, 17.0), (field::BUF_OFF, 17.0), (field::OFF_LO, -2.0), (field::OFF_HI, 2f64.powi(31)),
                        (field::IOPRIO, 70000.0), (field::LEN, -1.0)] {
@@ -617,12 +829,12 @@ mod tests {
         let mut r = rec(OP_READV);
         assert_eq!(err(&r, &mut b), "ERR_OUT_OF_RANGE");
         b.1 = vec![vec![0; 4], vec![0; 8]];
-        let mut iov = Vec::new();
+        let mut mem = SlotMem::default();
         r[field::FD] = 0.0;
         let (reg, sup) = ctx();
-        assert!(encode(&r, &mut b, &mut iov, &Ctx { reg: &reg, supported: &sup }).is_ok());
-        assert_eq!(iov.len(), 2);
-        assert_eq!(iov[1].iov_len, 8);
+        assert!(encode(&r, &mut b, &mut mem, &Ctx { reg: &reg, supported: &sup, kernel: (6, 18) }).is_ok());
+        assert_eq!(mem.iov.len(), 2);
+        assert_eq!(mem.iov[1].iov_len, 8);
     }
 
     #[test]
