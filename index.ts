@@ -11,17 +11,18 @@
  */
 export { Ring, SubmissionQueue, CompletionQueue, Cqe, FEATURE_SINCE } from './lib/ring'
 export type { RingOptions, RingParams, SetupFlags, Features } from './lib/ring'
-export { op, Op, Nop, Read, Write, Readv, Writev, Fsync, Openat, Close, Recv, Accept, Socket, FixedFdInstall, Opcode, AT_FDCWD } from './lib/ops'
+export { op, Op, Nop, Read, Write, Readv, Writev, Fsync, FixedFdInstall, Opcode, AT_FDCWD } from './lib/ops'
+// Each op family's classes, option types and result types.
+export * from './lib/ops-fs'
+export * from './lib/ops-net'
+export * from './lib/ops-ctl'
 export type {
   OpOptions,
   ReadWriteOptions,
   VectoredOptions,
   FsyncOptions,
-  OpenatOptions,
-  RecvOptions,
-  AcceptOptions,
-  SocketOptions,
   FileOffset,
+  KernelOpName,
   FdLike,
   ReadBuffer,
   WriteBuffer,

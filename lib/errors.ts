@@ -27,6 +27,11 @@ export type UringErrorCode =
   | 'ERR_URING_GROUP_EXISTS'
   | 'ERR_URING_BUFFER_RELEASED'
   | 'ERR_URING_NO_EXTERNAL_BUFFERS'
+  | 'ERR_URING_OP_IN_FLIGHT'
+  | 'ERR_URING_SKIP_SUCCESS'
+  | 'ERR_URING_CHAIN_TOO_LONG'
+  | 'ERR_URING_UNALIGNED'
+  | 'ERR_URING_OP_FAILED'
   | SetupErrorCode
 
 /** Codes of {@link RingSetupError}. */

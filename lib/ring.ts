@@ -25,7 +25,7 @@ import {
   validateObject,
 } from './errors'
 import { native, LAYOUT } from './native'
-import { F, Op } from './ops'
+import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './ops'
 import { Probe, OP_TABLE } from './probe'
 import { Registrar } from './registrar'
 import type { NativeRing, NativeSetupOptions } from '../binding'
@@ -141,6 +141,11 @@ export class Cqe {
    * `group.take`).
    */
   aux = 0
+  /**
+   * The op object this CQE belongs to (what was pushed), so a result can be decoded with it
+   * (`cqe.op.decode(cqe)` where the op has a decoder) and a multishot op re-armed.
+   */
+  op: Op | undefined = undefined
   /** The provided buffer's id (IORING_CQE_F_BUFFER), or undefined. */
   get bufferId(): number | undefined {
     return this.flags & CQE_F_BUFFER ? this.flags >>> 16 : undefined
@@ -164,6 +169,7 @@ export class Cqe {
     c.res = this.res
     c.flags = this.flags
     c.aux = this.aux
+    c.op = this.op
     return c
   }
   /** JSON has no bigint: a bigint `userData` is written as its decimal string. */
@@ -210,6 +216,12 @@ interface RingState {
   bufs: unknown[]
   /** userData by slot. */
   user: Array<number | bigint>
+  /** The op in flight in each slot (undefined when the slot is free). */
+  ops: Array<Op | undefined>
+  /** Slots of skip-success ops: their own CQE (on failure) does not free them. */
+  skip: boolean[]
+  /** Skip-success slots of the chain each slot ends, freed with it. */
+  deps: Array<number[] | undefined>
   /** Slots of the staged entries, in staging order (to release them on close). */
   freeSlots: number[]
   nextSlot: number
@@ -280,6 +292,9 @@ export class Ring implements Disposable {
       staged: 0,
       bufs: [],
       user: [],
+      ops: [],
+      skip: [],
+      deps: [],
       freeSlots: [],
       nextSlot: 0,
       pos: 0,
@@ -346,6 +361,10 @@ export class Ring implements Disposable {
     s.staged = 0
     s.bufs = []
     const o = s.native.close(10_000)
+    for (const op of s.ops) if (op !== undefined) op.inFlight = 0
+    s.ops.length = 0
+    s.skip.length = 0
+    s.deps.length = 0
     s.user.length = 0
     s.freeSlots.length = 0
     s.pos = 0
@@ -404,6 +423,8 @@ function flush(s: RingState, wait: number, timeoutMs: number): { submitted: numb
 
 function dropStaged(s: RingState): void {
   const st = s.staging
+  // Every staged slot is released once, here: forget chain links first.
+  for (let i = 0; i < s.staged; i++) s.deps[st[i * s.stride + F.SLOT]] = undefined
   for (let i = 0; i < s.staged; i++) releaseSlot(s, st[i * s.stride + F.SLOT])
   s.staged = 0
   s.bufs = []
@@ -414,8 +435,19 @@ function takeSlot(s: RingState): number {
 }
 
 function releaseSlot(s: RingState, slot: number): void {
+  const o = s.ops[slot]
+  if (o !== undefined) {
+    o.inFlight--
+    s.ops[slot] = undefined
+  }
   s.user[slot] = 0
+  s.skip[slot] = false
   s.freeSlots.push(slot)
+  const deps = s.deps[slot]
+  if (deps !== undefined) {
+    s.deps[slot] = undefined
+    for (const d of deps) releaseSlot(s, d)
+  }
 }
 
 /** The submission queue: stage ops, then submit them in one syscall. */
@@ -452,6 +484,7 @@ export class SubmissionQueue {
   push(o: Op): void {
     const s = live(this.#s)
     if (!hasRoom(s, 1)) throw new UringError('ERR_URING_SQ_FULL', `the SQ is full (${s.sqEntries} entries); submit() first`)
+    noSkip(o)
     stage(s, o)
   }
 
@@ -462,16 +495,53 @@ export class SubmissionQueue {
     if (!hasRoom(s, ops.length)) {
       throw new UringError('ERR_URING_SQ_FULL', `${ops.length} ops do not fit the ${this.space} free SQ entries; submit() first`)
     }
-    const staged = s.staged
-    const nbufs = s.bufs.length
-    try {
-      for (let i = 0; i < ops.length; i++) stage(s, ops[i])
-    } catch (e) {
-      for (let i = staged; i < s.staged; i++) releaseSlot(s, s.staging[i * s.stride + F.SLOT])
-      s.staged = staged
-      s.bufs.length = nbufs
-      throw e
+    for (let i = 0; i < ops.length; i++) noSkip(ops[i])
+    stageAll(s, ops)
+  }
+
+  /**
+   * Stages `ops` as one link chain, atomically (all or none): each op but the last gets
+   * IOSQE_IO_LINK (or IOSQE_IO_HARDLINK with `hard: true`), the last gets neither, whatever the
+   * ops' own options say. In a soft chain an op that fails cancels the rest (their CQEs have
+   * -ECANCELED); a hard chain goes on. Put `op.linkTimeout(ms)` right after an op to bound it.
+   * Ops here may use `skipSuccess` (not the last): they post a CQE only if they fail.
+   */
+  pushLinked(ops: readonly Op[], options?: { hard?: boolean }): void {
+    const s = live(this.#s)
+    if (!Array.isArray(ops)) throw invalidType('ops', 'an array of ops', ops)
+    if (ops.length === 0) throw new UringError('ERR_INVALID_ARG_VALUE', 'a link chain needs at least one op')
+    let hard = false
+    if (options !== undefined) {
+      const o = validateObject(options, 'options')
+      validateKeys(o, new Set(['hard']), 'options')
+      if (o.hard !== undefined) hard = validateBoolean(o.hard, 'options.hard')
     }
+    if (ops.length > s.sqEntries) {
+      throw new UringError('ERR_URING_CHAIN_TOO_LONG', `a chain of ${ops.length} ops cannot fit an SQ of ${s.sqEntries} entries (a chain is submitted whole)`)
+    }
+    if (!hasRoom(s, ops.length)) {
+      throw new UringError('ERR_URING_SQ_FULL', `a chain of ${ops.length} ops does not fit the ${this.space} free SQ entries; submit() first`)
+    }
+    const last = ops[ops.length - 1]
+    if (last instanceof Op && (last.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+      throw new UringError('ERR_URING_SKIP_SUCCESS', 'the last op of a chain cannot use skipSuccess: its CQE is what frees the chain')
+    }
+    const first = s.staged
+    stageAll(s, ops)
+    const link = hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK
+    const skipped: number[] = []
+    for (let i = 0; i < ops.length; i++) {
+      const at = (first + i) * s.stride
+      let f = s.staging[at + F.FLAGS] & ~(IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
+      if (i < ops.length - 1) f |= link
+      s.staging[at + F.FLAGS] = f
+      const slot = s.staging[at + F.SLOT]
+      if ((f & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+        s.skip[slot] = true
+        skipped.push(slot)
+      }
+    }
+    if (skipped.length > 0) s.deps[s.staging[(first + ops.length - 1) * s.stride + F.SLOT]] = skipped
   }
 
   /** Submits everything staged with one io_uring_enter; returns how many ops were submitted. */
@@ -513,6 +583,26 @@ function hasRoom(s: RingState, n: number): boolean {
   return s.sqpoll && s.native.sqSpace() - s.staged >= n
 }
 
+function noSkip(o: Op): void {
+  if (o instanceof Op && (o.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+    throw new UringError('ERR_URING_SKIP_SUCCESS', `${o.name} uses skipSuccess: push it with ring.sq.pushLinked(), before the chain's last op (which posts the CQE that frees it)`)
+  }
+}
+
+/** Stages ops contiguously: all of them, or (on any error) none. */
+function stageAll(s: RingState, ops: readonly Op[]): void {
+  const staged = s.staged
+  const nbufs = s.bufs.length
+  try {
+    for (let i = 0; i < ops.length; i++) stage(s, ops[i])
+  } catch (e) {
+    for (let i = staged; i < s.staged; i++) releaseSlot(s, s.staging[i * s.stride + F.SLOT])
+    s.staged = staged
+    s.bufs.length = nbufs
+    throw e
+  }
+}
+
 function ready(s: RingState): number {
   return s.mirror[H_COUNT] - s.pos
 }
@@ -522,6 +612,9 @@ function stage(s: RingState, o: Op): void {
   if (!s.supported[o.opcode]) {
     const since = OP_TABLE[o.opcode]?.since ?? '?'
     throw new UringError('ERR_URING_OP_UNSUPPORTED', `${o.name} (${OP_TABLE[o.opcode]?.kernelName}) is not supported by this kernel; it needs Linux ${since} or newer`)
+  }
+  if (o.exclusive && o.inFlight > 0) {
+    throw new UringError('ERR_URING_OP_IN_FLIGHT', `this ${o.name} op is still in flight and owns memory the kernel writes; wait for its final CQE, or make another op`)
   }
   const at = s.staged * s.stride
   const nbufs = s.bufs.length
@@ -534,6 +627,8 @@ function stage(s: RingState, o: Op): void {
   const slot = takeSlot(s)
   s.staging[at + F.SLOT] = slot
   s.user[slot] = o.userData
+  s.ops[slot] = o
+  o.inFlight++
   s.staged++
 }
 
@@ -546,7 +641,9 @@ function readCqe(s: RingState, i: number, c: Cqe): void {
   c.res = m[at + 1]
   c.flags = m[at + 2] >>> 0
   c.aux = m[at + 3]
-  if ((c.flags & CQE_F_MORE) === 0) releaseSlot(s, slot)
+  c.op = s.ops[slot]
+  // A skip-success op's own CQE (it failed) is not the end of its slot: its chain's last op is.
+  if ((c.flags & CQE_F_MORE) === 0 && s.skip[slot] !== true) releaseSlot(s, slot)
 }
 
 /** The completion queue: CQEs copied out of the kernel's ring. */
@@ -637,7 +734,11 @@ export class CompletionQueue implements Iterable<Cqe> {
    */
   *[Symbol.iterator](): Iterator<Cqe> {
     const c = this.#cursor
-    while (this.next(c)) yield c
+    try {
+      while (this.next(c)) yield c
+    } finally {
+      c.op = undefined // the reused object should not keep the last op (and its buffers) alive
+    }
   }
 }
 
