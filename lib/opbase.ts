@@ -22,6 +22,7 @@ import {
 import { BufferGroup, checkHandle, Personality, RegisteredBuf, RegisteredBufSlice, RegisteredFd } from './registrar'
 import type { RegistrarHost } from './registrar'
 import { OP_TABLE } from './probe'
+import { constants } from 'node:os'
 
 /** Word offsets of a staged entry (crates/uring-core/src/squeue.rs `field`). @internal */
 export const F = {
@@ -354,4 +355,23 @@ export function targetSlot(host: RegistrarHost | undefined, ud: number | bigint)
     if (h.ops[i] !== undefined && h.user[i] === ud) return i
   }
   return -1
+}
+
+const ERRNO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(constants.errno).map(([k, v]) => [v, k]))
+
+/** An error for a CQE with res < 0: `code` is the errno name (`ENOENT`), `errno` the number. */
+export class CqeError extends UringError {
+  readonly errno: number
+  constructor(res: number, what: string) {
+    const name = ERRNO_NAMES[-res] ?? `E${-res}`
+    super(name, `${what} failed: ${name} (${-res})`)
+    this.name = 'CqeError'
+    this.errno = -res
+  }
+}
+
+/** The CQE's result, or (res < 0) a {@link CqeError} thrown for it. */
+export function resultOf(cqe: { res: number }, what: string): number {
+  if (cqe.res < 0) throw new CqeError(cqe.res, what)
+  return cqe.res
 }
