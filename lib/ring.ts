@@ -204,6 +204,12 @@ function setupOptions(options: RingOptions | undefined): NativeSetupOptions {
   return n
 }
 
+/** A link chain with skip-success ops: its slots in order (the last one ends it). */
+interface Chain {
+  slots: number[]
+  hard: boolean
+}
+
 interface RingState {
   native: NativeRing
   staging: Float64Array
@@ -218,10 +224,10 @@ interface RingState {
   user: Array<number | bigint>
   /** The op in flight in each slot (undefined when the slot is free). */
   ops: Array<Op | undefined>
-  /** Slots of skip-success ops: their own CQE (on failure) does not free them. */
+  /** Slots of skip-success ops: they post a CQE only when they fail. */
   skip: boolean[]
-  /** Skip-success slots of the chain each slot ends, freed with it. */
-  deps: Array<number[] | undefined>
+  /** For each op of a pushLinked chain with skip-success ops: that chain. */
+  chain: Array<Chain | undefined>
   /** Slots of the staged entries, in staging order (to release them on close). */
   freeSlots: number[]
   nextSlot: number
@@ -294,7 +300,7 @@ export class Ring implements Disposable {
       user: [],
       ops: [],
       skip: [],
-      deps: [],
+      chain: [],
       freeSlots: [],
       nextSlot: 0,
       pos: 0,
@@ -364,7 +370,7 @@ export class Ring implements Disposable {
     for (const op of s.ops) if (op !== undefined) op.inFlight = 0
     s.ops.length = 0
     s.skip.length = 0
-    s.deps.length = 0
+    s.chain.length = 0
     s.user.length = 0
     s.freeSlots.length = 0
     s.pos = 0
@@ -423,8 +429,6 @@ function flush(s: RingState, wait: number, timeoutMs: number): { submitted: numb
 
 function dropStaged(s: RingState): void {
   const st = s.staging
-  // Every staged slot is released once, here: forget chain links first.
-  for (let i = 0; i < s.staged; i++) s.deps[st[i * s.stride + F.SLOT]] = undefined
   for (let i = 0; i < s.staged; i++) releaseSlot(s, st[i * s.stride + F.SLOT])
   s.staged = 0
   s.bufs = []
@@ -436,18 +440,38 @@ function takeSlot(s: RingState): number {
 
 function releaseSlot(s: RingState, slot: number): void {
   const o = s.ops[slot]
-  if (o !== undefined) {
-    o.inFlight--
-    s.ops[slot] = undefined
-  }
+  if (o === undefined) return // already free (a chain member freed with its chain)
+  o.inFlight--
+  s.ops[slot] = undefined
   s.user[slot] = 0
   s.skip[slot] = false
+  s.chain[slot] = undefined
   s.freeSlots.push(slot)
-  const deps = s.deps[slot]
-  if (deps !== undefined) {
-    s.deps[slot] = undefined
-    for (const d of deps) releaseSlot(s, d)
+}
+
+/**
+ * The final CQE of `slot` was read. Mirrors ring.rs `complete_slot`: the last op of a chain
+ * frees the chain's skip-success ops; a skip-success op posts only when it fails, and then in a
+ * soft chain the kernel ends the chain without CQEs for the rest, so all of it is done.
+ */
+function completeSlot(s: RingState, slot: number): void {
+  const c = s.chain[slot]
+  if (c === undefined) {
+    releaseSlot(s, slot)
+    return
   }
+  const last = c.slots[c.slots.length - 1]
+  if (s.skip[slot] === true) {
+    if (c.hard) return
+    const at = c.slots.indexOf(slot)
+    for (let i = 0; i < c.slots.length; i++) {
+      const x = c.slots[i]
+      if (i >= at || s.skip[x] === true) releaseSlot(s, x)
+    }
+    return
+  }
+  releaseSlot(s, slot)
+  if (slot === last) for (const x of c.slots) if (s.skip[x] === true) releaseSlot(s, x)
 }
 
 /** The submission queue: stage ops, then submit them in one syscall. */
@@ -529,19 +553,21 @@ export class SubmissionQueue {
     const first = s.staged
     stageAll(s, ops)
     const link = hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK
-    const skipped: number[] = []
+    const chain: Chain = { slots: [], hard }
+    let skips = false
     for (let i = 0; i < ops.length; i++) {
       const at = (first + i) * s.stride
       let f = s.staging[at + F.FLAGS] & ~(IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
       if (i < ops.length - 1) f |= link
       s.staging[at + F.FLAGS] = f
       const slot = s.staging[at + F.SLOT]
+      chain.slots.push(slot)
       if ((f & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
         s.skip[slot] = true
-        skipped.push(slot)
+        skips = true
       }
     }
-    if (skipped.length > 0) s.deps[s.staging[(first + ops.length - 1) * s.stride + F.SLOT]] = skipped
+    if (skips) for (const slot of chain.slots) s.chain[slot] = chain
   }
 
   /** Submits everything staged with one io_uring_enter; returns how many ops were submitted. */
@@ -637,13 +663,18 @@ function readCqe(s: RingState, i: number, c: Cqe): void {
   const at = s.header + i * s.cqeStride
   const m = s.mirror
   const slot = m[at]
-  c.userData = s.user[slot] ?? 0
   c.res = m[at + 1]
   c.flags = m[at + 2] >>> 0
   c.aux = m[at + 3]
+  if (slot < 0) {
+    // Posted by another ring (op.msgRing): no op of ours; userData is what the sender gave.
+    c.userData = c.aux >>> 0
+    c.op = undefined
+    return
+  }
+  c.userData = s.user[slot] ?? 0
   c.op = s.ops[slot]
-  // A skip-success op's own CQE (it failed) is not the end of its slot: its chain's last op is.
-  if ((c.flags & CQE_F_MORE) === 0 && s.skip[slot] !== true) releaseSlot(s, slot)
+  if ((c.flags & CQE_F_MORE) === 0) completeSlot(s, slot)
 }
 
 /** The completion queue: CQEs copied out of the kernel's ring. */

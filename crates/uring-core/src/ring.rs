@@ -62,11 +62,14 @@ struct Slot {
     /// Memory the SQE points at that the ring built (iovecs, timespec, ...): boxed so it stays
     /// put when `slots` grows, and untouched until the final CQE (capacity reused across ops).
     mem: Box<squeue::SlotMem>,
-    /// CQE_SKIP_SUCCESS: this op's own CQE (posted only on failure) does not free it; the
-    /// chain's last op does.
+    /// CQE_SKIP_SUCCESS: the op posts a CQE only if it fails (see `complete_slot`).
     skip: bool,
-    /// Skip-success ops of the chain this op ends, freed with it.
-    deps: Vec<u32>,
+    /// Set with `skip`: the op was hard-linked (a failure does not end the chain).
+    hard: bool,
+    /// Set with `skip`: the slot of the op that ends its chain.
+    term: u32,
+    /// On a chain's last op, when the chain has skip-success ops: the chain's other ops, in order.
+    chain: Vec<u32>,
     effect: Effect,
     /// Registered or provided memory the op uses, kept until its final CQE.
     hold: Option<Rc<Region>>,
@@ -269,7 +272,7 @@ impl<K> Ring<K> {
         s.mem.clear();
         s.hold = None;
         s.effect = Effect::None;
-        let deps = std::mem::take(&mut s.deps);
+        let chain = std::mem::take(&mut s.chain);
         let keep = std::mem::replace(&mut s.keep, NO_KEEP);
         self.in_flight -= 1;
         if keep != NO_KEEP {
@@ -282,21 +285,40 @@ impl<K> Ring<K> {
                 }
             }
         }
-        for d in &deps {
-            self.release_slot(*d);
+        // The chain's last op is done, so every op before it is too: the skip-success ones
+        // posted nothing (or their failure CQE, which did not free them).
+        for &d in &chain {
+            if self.slots[d as usize].live && self.slots[d as usize].skip {
+                self.release_slot(d);
+            }
         }
-        let mut deps = deps;
-        deps.clear();
-        self.slots[slot as usize].deps = deps;
+        let mut chain = chain;
+        chain.clear();
+        self.slots[slot as usize].chain = chain;
     }
 
-    /// The final CQE of `slot` arrived: free it, unless it is a skip-success op (its chain's
-    /// last op frees it, so a slot is never freed twice).
+    /// The final CQE of `slot` arrived. A skip-success op posts one only when it fails:
+    /// hard-linked, the chain goes on and its last op frees it; soft-linked, the kernel ends the
+    /// chain there and posts nothing for the ops after it (REQ_F_SKIP_LINK_CQES), so they, it,
+    /// and the skipped ops before it are all done now.
     fn complete_slot(&mut self, slot: u32) {
-        if self.slots[slot as usize].skip {
+        let s = &self.slots[slot as usize];
+        if !s.skip {
+            self.release_slot(slot);
             return;
         }
-        self.release_slot(slot);
+        if s.hard {
+            return;
+        }
+        let term = s.term;
+        let chain = std::mem::take(&mut self.slots[term as usize].chain);
+        let at = chain.iter().position(|&c| c == slot).unwrap_or(0);
+        for (i, &c) in chain.iter().enumerate() {
+            if i >= at || self.slots[c as usize].skip {
+                self.release_slot(c);
+            }
+        }
+        self.release_slot(term);
     }
 
     /// Validates `count` staged entries, pushes them (all or none), enters the kernel, and copies
@@ -415,7 +437,9 @@ impl<K> Ring<K> {
         // Skip-success ops: each must be followed, in this batch, by the end of its link chain
         // (the first later op without LINK/HARDLINK), which frees it when it completes.
         if failed.is_none() {
-            let mut pending: Vec<u32> = Vec::new();
+            // The current chain's ops, and whether it has a skip-success op.
+            let mut members: Vec<u32> = Vec::new();
+            let mut has_skip = false;
             for (i, e) in scratch.iter().enumerate() {
                 let rec = &staging[i * squeue::STRIDE..(i + 1) * squeue::STRIDE];
                 let f = rec[squeue::field::FLAGS] as u32;
@@ -426,14 +450,25 @@ impl<K> Ring<K> {
                         failed = Some(RingError::new("ERR_URING_SKIP_SUCCESS", "skipSuccess is allowed only on an op followed by more of its link chain (use ring.sq.pushLinked); the chain's last op must post a CQE").at(i));
                         break;
                     }
-                    self.slots[slot as usize].skip = true;
-                    pending.push(slot);
+                    let s = &mut self.slots[slot as usize];
+                    s.skip = true;
+                    s.hard = f & squeue::SQE_IO_HARDLINK != 0;
+                    has_skip = true;
                 }
-                if !linked && !pending.is_empty() {
-                    self.slots[slot as usize].deps.append(&mut pending);
+                if linked {
+                    members.push(slot);
+                    continue;
                 }
+                if has_skip {
+                    for &m in &members {
+                        self.slots[m as usize].term = slot;
+                    }
+                    self.slots[slot as usize].chain = std::mem::take(&mut members);
+                }
+                members.clear();
+                has_skip = false;
             }
-            if failed.is_none() && !pending.is_empty() {
+            if failed.is_none() && has_skip {
                 failed = Some(RingError::new("ERR_URING_SKIP_SUCCESS", "a skipSuccess op's link chain does not end in this batch").at(count - 1));
             }
         }
@@ -442,7 +477,7 @@ impl<K> Ring<K> {
                 let s = &mut self.slots[entry.get_user_data() as usize];
                 s.live = false;
                 s.skip = false;
-                s.deps.clear();
+                s.chain.clear();
                 s.mem.clear();
                 s.hold = None;
                 s.effect = Effect::None;
@@ -480,7 +515,7 @@ impl<K> Ring<K> {
         }
         if self.slots.len() <= slot as usize {
             let n = (slot as usize + 1).next_power_of_two().max(64);
-            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, mem: Box::default(), skip: false, deps: Vec::new(), effect: Effect::None, hold: None });
+            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, mem: Box::default(), skip: false, hard: false, term: u32::MAX, chain: Vec::new(), effect: Effect::None, hold: None });
         }
         Ok(())
     }
@@ -665,24 +700,35 @@ impl<K> Ring<K> {
     /// Writes one CQE into the mirror. The fourth word is `aux`: the generation of a direct
     /// descriptor the op created, or where a provided buffer's data starts.
     fn deliver(&mut self, c: &Cqe, mirror: &mut [i32], n: usize) {
-        let slot = c.user_data() as u32;
+        let ud = c.user_data();
         let (res, flags) = (c.result(), c.flags());
         let at = MIRROR_HEADER + n * cqueue::CQE_STRIDE;
+        // A CQE no op of ours posted: a message from another ring (msg_ring, whose user_data
+        // uring tags with MSG_TAG), or anything else foreign. It names no slot (-1) and frees
+        // none; its low 32 bits of user_data go in aux.
+        let live = ud < self.slots.len() as u64 && self.slots[ud as usize].live;
+        if !live {
+            mirror[at] = -1;
+            mirror[at + 1] = res;
+            mirror[at + 2] = flags as i32;
+            mirror[at + 3] = (ud & 0xffff_ffff) as u32 as i32;
+            return;
+        }
+        let slot = ud as u32;
         let mut aux = 0;
-        if let Some(s) = self.slots.get(slot as usize) {
-            match s.effect {
-                Effect::None => {}
-                Effect::DirectAlloc if res >= 0 => aux = self.reg.direct_created(res as u32) as i32,
-                Effect::DirectAlloc => {}
-                Effect::CloseDirect { index, gen } => {
-                    if res >= 0 {
-                        self.reg.direct_closed(index, gen);
-                    }
+        let s = &self.slots[slot as usize];
+        match s.effect {
+            Effect::None => {}
+            Effect::DirectAlloc if res >= 0 => aux = self.reg.direct_created(res as u32) as i32,
+            Effect::DirectAlloc => {}
+            Effect::CloseDirect { index, gen } => {
+                if res >= 0 {
+                    self.reg.direct_closed(index, gen);
                 }
-                Effect::Select { group, gen } => {
-                    if flags & CQE_F_BUFFER != 0 {
-                        aux = self.reg.buffer_selected(group, gen, (flags >> 16) as u16, res, flags & CQE_F_BUF_MORE != 0);
-                    }
+            }
+            Effect::Select { group, gen } => {
+                if flags & CQE_F_BUFFER != 0 {
+                    aux = self.reg.buffer_selected(group, gen, (flags >> 16) as u16, res, flags & CQE_F_BUF_MORE != 0);
                 }
             }
         }
@@ -690,7 +736,7 @@ impl<K> Ring<K> {
         mirror[at + 1] = res;
         mirror[at + 2] = flags as i32;
         mirror[at + 3] = aux;
-        if flags & CQE_F_MORE == 0 && (slot as usize) < self.slots.len() {
+        if flags & CQE_F_MORE == 0 {
             self.complete_slot(slot);
         }
     }

@@ -80,6 +80,10 @@ pub const SQE_SKIP_SUCCESS: u32 = 1 << 6;
 /// userData no live op has): no op ever carries it, so the kernel answers -ENOENT.
 pub const NO_TARGET: u64 = 1 << 62;
 
+/// Tag of the user_data of a CQE that uring's msg_ring posts on another ring: never a slot, so
+/// the target ring delivers it as a message (slot -1, the sender's 32-bit userData in aux).
+pub const MSG_TAG: u64 = 1 << 61;
+
 /// Most iovecs in one readv/writev (UIO_MAXIOV).
 pub const IOV_MAX: usize = 1024;
 
