@@ -3,7 +3,8 @@
  * Each `@ts-expect-error` line must NOT compile: if the library's types ever accept it, tsc
  * reports the directive as unused and the type check fails.
  */
-import { AnyOp, Cqe, FileOffset, Op, Probe, Ring, RingOptions, RingParams, RingSetupError, UringError, op } from '../index'
+import { AnyOp, Cqe, FileOffset, Op, Probe, Ring, RingOptions, RingParams, RingSetupError, UringError, op, Opcode } from '../index'
+import type { KernelOpName } from '../index'
 
 export function typeTests(): void {
   const buf = Buffer.alloc(8)
@@ -144,4 +145,23 @@ export function typeTests(): void {
       void code
     }
   }
+}
+
+/** Chains, skipSuccess, cqe.op, the opcode table. */
+export function chains(ring: Ring): void {
+  ring.sq.pushLinked([op.nop({ skipSuccess: true }), op.nop()])
+  ring.sq.pushLinked([op.nop(), op.nop()], { hard: true })
+  // @ts-expect-error hard is a boolean
+  ring.sq.pushLinked([op.nop()], { hard: 'yes' })
+  // @ts-expect-error pushLinked takes an array of ops
+  ring.sq.pushLinked(op.nop())
+  // @ts-expect-error skipSuccess is a boolean
+  op.nop({ skipSuccess: 1 })
+  const o: Op | undefined = ring.cq.next()?.op
+  void o
+  const code: number = Opcode.READ_FIXED
+  // @ts-expect-error no such opcode name
+  void Opcode.READ_FIXD
+  const name: KernelOpName = 'SEND_ZC'
+  void [code, name]
 }
