@@ -669,9 +669,12 @@ cmdTest('SIOCINQ counts the unread bytes (TCP: all of them; UDP: the first datag
 // ---- bad input ----------------------------------------------------------------------------------------
 
 test('net ops refuse bad arguments with coded errors', (t) => {
+  /** `code`, or ERR_URING_OP_UNSUPPORTED where the kernel lacks the variant (checked first). */
+  const since = (v: string, code: string): string => (kernelAtLeast(v) ? code : 'ERR_URING_OP_UNSUPPORTED')
   const group = new Ring({ entries: 1 })
   t.teardown(() => group.close())
   const g = group.registrar.bufferGroup({ count: 1, size: 64 })
+  const legacy = group.registrar.bufferGroup({ count: 1, size: 64, legacy: true })
   const cases: Array<[string, () => unknown, string]> = [
     ['ioprio is not a net option', () => op.send(3, Buffer.alloc(1), { ioprio: 1 } as never), 'ERR_URING_UNKNOWN_OPTION'],
     ['ioprio set on the op', () => {
@@ -688,9 +691,10 @@ test('net ops refuse bad arguments with coded errors', (t) => {
     ['send flags 2^32', () => op.send(3, Buffer.alloc(1), { flags: 2 ** 32 }), RANGE],
     ['send reportUsage', () => op.send(3, Buffer.alloc(1), { reportUsage: true } as never), 'ERR_URING_UNKNOWN_OPTION'],
     ['recvMultishot into a buffer', () => op.recvMultishot(3, Buffer.alloc(4) as never), TYPE],
-    ['recvMultishot MSG_WAITALL', () => op.recvMultishot(3, g, { flags: MSG_WAITALL }), VALUE],
-    ['recvMultishot length past the buffer size', () => op.recvMultishot(3, g, { length: 65 }), RANGE],
-    ['recvmsgMultishot leaves no room for data', () => op.recvmsgMultishot(3, g, { nameSize: 48 }), RANGE],
+    ['recvMultishot MSG_WAITALL', () => op.recvMultishot(3, g, { flags: MSG_WAITALL }), since('6.0', VALUE)],
+    ['recvMultishot length past the buffer size', () => op.recvMultishot(3, g, { length: 65 }), since('6.0', RANGE)],
+    ['recvBundle on a legacy group', () => op.recvBundle(3, legacy), since('6.10', VALUE)],
+    ['recvmsgMultishot leaves no room for data', () => op.recvmsgMultishot(3, g, { nameSize: 48 }), since('6.0', RANGE)],
     ['recvmsgMultishot nameSize 129', () => op.recvmsgMultishot(3, g, { nameSize: 129 }), RANGE],
     ['recvmsg no buffers', () => op.recvmsg(3, []), RANGE],
     ['recvmsg controlSize -1', () => op.recvmsg(3, [Buffer.alloc(1)], { controlSize: -1 }), RANGE],

@@ -856,7 +856,7 @@ export class RecvBundle extends Op {
     if (multishot && (flags & MSG_WAITALL) !== 0) throw new UringError('ERR_INVALID_ARG_VALUE', 'a multishot recv cannot use MSG_WAITALL')
     s[at + F.OP_FLAGS] = flags
     const g = checkGroup(this.group)
-    if (g.incremental) throw new UringError('ERR_INVALID_ARG_VALUE', 'a recv bundle needs a group without incremental consumption')
+    if (g.incremental || g.legacy) throw new UringError('ERR_INVALID_ARG_VALUE', 'a recv bundle needs a buffer ring without incremental consumption (not a legacy or incremental group)')
     encodeGroup(s, at, g, host)
     s[at + F.LEN] = 0
     s[at + F.AUX] = multishot ? 3 : 2

@@ -250,8 +250,8 @@ fn recv(e: &mut Enc) -> Result<Sqe, OpError> {
     if mode & RECV_BUNDLE != 0 {
         e.ctx.need_kernel("6.10", "recv bundles (IORING_RECVSEND_BUNDLE)")?;
         let g = e.ctx.reg.group(e.u32(field::BUF, "group")?, e.u32(field::BUF_GEN, "group generation")?)?;
-        if g.incremental {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a recv bundle needs a group without incremental consumption"));
+        if g.incremental || g.is_legacy() {
+            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a recv bundle needs a buffer ring without incremental consumption (not a legacy or incremental group)"));
         }
     }
     let (id, size) = e.select()?;
