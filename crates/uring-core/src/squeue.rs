@@ -56,12 +56,10 @@ pub const OP_WRITEV: u8 = 2;
 pub const OP_FSYNC: u8 = 3;
 pub const OP_READ_FIXED: u8 = 4;
 pub const OP_WRITE_FIXED: u8 = 5;
-pub const OP_ACCEPT: u8 = 13;
 pub const OP_OPENAT: u8 = 18;
 pub const OP_CLOSE: u8 = 19;
 pub const OP_READ: u8 = 22;
 pub const OP_WRITE: u8 = 23;
-pub const OP_RECV: u8 = 27;
 pub const OP_SOCKET: u8 = 45;
 pub const OP_FIXED_FD_INSTALL: u8 = 54;
 pub const OP_READV_FIXED: u8 = 60;
@@ -632,33 +630,6 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
                 }
                 Target::Fd(fd) => opcode::Close::new(Fd(fd)).build(),
             }
-        }
-        OP_RECV => {
-            ctx.need(op)?;
-            only(bits, FX_FD | FX_GROUP, "recv")?;
-            let t = target(rec, ctx)?;
-            let mflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
-            if bits & FX_GROUP != 0 {
-                let (id, g, size, region) = group(rec, ctx)?;
-                hold = Some(region);
-                effect = Effect::Select { group: id, gen: g };
-                flags |= Flags::BUFFER_SELECT;
-                with_fd!(t, |f| opcode::Recv::new(f, std::ptr::null_mut(), size).flags(mflags).ioprio(ioprio).buf_group(id).build())
-            } else {
-                let (p, len) = buffer_range(rec, bufs)?;
-                with_fd!(t, |f| opcode::Recv::new(f, p, len).flags(mflags).ioprio(ioprio).build())
-            }
-        }
-        OP_ACCEPT => {
-            ctx.need(op)?;
-            only(bits, FX_FD | FX_DIRECT, "accept")?;
-            let t = target(rec, ctx)?;
-            let aflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
-            let slot = (bits & FX_DIRECT != 0).then(types::DestinationSlot::auto_target);
-            if slot.is_some() {
-                effect = Effect::DirectAlloc;
-            }
-            with_fd!(t, |f| opcode::Accept::new(f, std::ptr::null_mut(), std::ptr::null_mut()).flags(aflags).file_index(slot).build())
         }
         OP_SOCKET => {
             ctx.need(op)?;
