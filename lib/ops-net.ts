@@ -815,15 +815,11 @@ export interface RecvBundleResult {
   bytes: Uint8Array
   /** The buffer ids the bundle used, in order. */
   bufferIds: number[]
-  /**
-   * The buffers (views of the bytes each holds). Only the first is accounted as taken by the
-   * ring's registrar today, so only it can be released (see docs: bundle accounting).
-   */
+  /** The buffers (views of the bytes each holds): release each when done. */
   buffers: ProvidedBuffer[]
 }
 
 const BUNDLE_KEYS = keys('flags', 'multishot')
-const CQE_F_BUFFER = 1
 
 /**
  * IORING_OP_RECV with IORING_RECVSEND_BUNDLE (6.10; `ring.features.recvsendBundle`): one CQE
@@ -867,19 +863,14 @@ export class RecvBundle extends Op {
     const n = resultOf(cqe, this.name)
     const first = cqe.bufferId
     if (first === undefined) return { bytes: new Uint8Array(0), bufferIds: [], buffers: [] }
-    const g = this.group
+    const buffers = this.group.takeBundle(cqe)
     const bytes = new Uint8Array(n)
-    const bufferIds: number[] = []
-    const buffers: ProvidedBuffer[] = []
-    for (let at = 0, i = 0; at < n || i === 0; i++) {
-      const id = (first + i) % g.count
-      const piece = Math.min(g.size, n - at)
-      const b = g.take({ res: piece, flags: CQE_F_BUFFER | (id << 16), aux: 0 })
+    let at = 0
+    for (const b of buffers) {
       bytes.set(b.bytes, at)
-      bufferIds.push(id)
-      buffers.push(b)
-      at += piece
+      at += b.bytes.length
     }
+    const bufferIds = buffers.map((b) => b.id)
     return { bytes, bufferIds, buffers }
   }
 }

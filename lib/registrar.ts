@@ -253,6 +253,24 @@ export class BufferGroup {
     return new ProvidedBuffer(this, id, bytes, (cqe.flags & CQE_F_BUF_MORE) !== 0)
   }
 
+  /**
+   * The buffers of a bundle CQE (IORING_RECVSEND_BUNDLE): consecutive buffers of the ring from
+   * `cqe.bufferId`, filled in order; each is taken and must be released.
+   */
+  takeBundle(cqe: CqeLike): ProvidedBuffer[] {
+    if (cqe === null || typeof cqe !== 'object' || typeof cqe.flags !== 'number') throw invalidType('cqe', 'a Cqe', cqe)
+    checkHandle(this, undefined, 'BufferGroup')
+    if ((cqe.flags & CQE_F_BUFFER) === 0 || cqe.res < 0) {
+      throw new UringError('ERR_INVALID_ARG_VALUE', `this CQE carries no provided buffer (res ${cqe.res})`)
+    }
+    const ids = call(() => this.registrar.host.native.groupBundle(this.id, this.gen, cqe.flags >>> 16))
+    if (cqe.res > ids.length * this.size) throw new UringError('ERR_INVALID_ARG_VALUE', `this CQE (${cqe.res} bytes) is not a bundle of this group`)
+    return ids.map((id, i) => {
+      const n = Math.min(this.size, cqe.res - i * this.size)
+      return new ProvidedBuffer(this, id, new Uint8Array(this.#memory, id * this.size, n), false)
+    })
+  }
+
   /** Gives buffer `id` back to the kernel (what `ProvidedBuffer.release()` does). */
   release(id: number): void {
     checkHandle(this, undefined, 'BufferGroup')

@@ -131,11 +131,22 @@ pub struct Group {
     /// Per buffer (incremental groups): where the kernel's next write into it starts.
     consumed: Vec<u32>,
     out: u32,
+    /// Buffer rings: the buffer id at each ring position (indexed by position & mask), and the
+    /// position of each buffer, so a bundle's buffers (consecutive positions) are known by id.
+    order: Vec<u16>,
+    pos: Vec<u16>,
+    /// The buffers of the last bundle that started at a buffer id, in order (until it is released).
+    bundles: HashMap<u16, Vec<u16>>,
 }
 
 impl Group {
     pub fn is_legacy(&self) -> bool {
         matches!(self.kind, GroupKind::Legacy)
+    }
+
+    /// The buffer ids of the bundle that started at `bid` (just `[bid]` for a single buffer).
+    pub fn bundle(&self, bid: u16) -> Vec<u16> {
+        self.bundles.get(&bid).cloned().unwrap_or_else(|| vec![bid])
     }
 
     /// Buffers the kernel can pick from.
@@ -148,6 +159,8 @@ impl Group {
         let (size, base) = (self.size, self.region.ptr());
         if let GroupKind::Ring { entries, mask, tail } = &mut self.kind {
             let at = (*tail & *mask) as usize;
+            self.order[at] = bid;
+            self.pos[bid as usize] = *tail;
             // SAFETY: `at` <= mask < number of entries the region was sized for; each entry is a
             // 16-byte io_uring_buf; `base + bid*size` is inside the group's region (bid < count).
             unsafe {
@@ -248,6 +261,22 @@ impl Registrar {
         }
         let b = bid as usize;
         let start = if g.incremental { g.consumed[b] } else { 0 };
+        if let GroupKind::Ring { mask, .. } = g.kind {
+            // A bundle (IORING_RECVSEND_BUNDLE) fills whole buffers at consecutive ring positions.
+            if !g.incremental && res > g.size as i32 {
+                let n = (res as u32).div_ceil(g.size) as u16;
+                let first = g.pos[b];
+                let ids: Vec<u16> = (0..n).map(|i| g.order[(first.wrapping_add(i) & mask) as usize]).collect();
+                for &id in &ids {
+                    if !g.taken[id as usize] {
+                        g.taken[id as usize] = true;
+                        g.out += 1;
+                    }
+                }
+                g.bundles.insert(bid, ids);
+                return 0;
+            }
+        }
         if more {
             g.consumed[b] = g.consumed[b].saturating_add(res.max(0) as u32);
         } else if !g.taken[b] {
@@ -634,6 +663,9 @@ impl<K> Ring<K> {
             taken: vec![false; count as usize],
             consumed: vec![0; count as usize],
             out: 0,
+            order: Vec::new(),
+            pos: vec![0; count as usize],
+            bundles: HashMap::new(),
         };
         let mut use_legacy = legacy;
         if !legacy {
@@ -645,6 +677,7 @@ impl<K> Ring<K> {
             match unsafe { self.io()?.submitter().register_buf_ring_with_flags(ring_mem.ptr() as u64, entries as u16, id, flags) } {
                 Ok(()) => {
                     group.kind = GroupKind::Ring { entries: ring_mem, mask: (entries - 1) as u16, tail: 0 };
+                    group.order = vec![0; entries as usize];
                     for bid in 0..count {
                         group.ring_add(bid as u16);
                     }
@@ -696,6 +729,7 @@ impl<K> Ring<K> {
         g.taken[b] = false;
         g.consumed[b] = 0;
         g.out -= 1;
+        g.bundles.remove(&(b as u16));
         if !g.is_legacy() {
             g.ring_add(b as u16);
         }

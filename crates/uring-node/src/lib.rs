@@ -507,6 +507,13 @@ impl NativeRing {
         Ok(self.ring.registrar().group(id, gen).map_err(ring_err)?.available())
     }
 
+    /// The buffer ids of a bundle CQE of group `id` whose first buffer is `bid`, in order.
+    #[napi]
+    pub fn group_bundle(&self, id: u32, gen: u32, bid: u32) -> Result<Vec<u32>, String> {
+        let g = self.ring.registrar().group(id, gen).map_err(ring_err)?;
+        Ok(g.bundle(bid as u16).into_iter().map(u32::from).collect())
+    }
+
     #[napi]
     pub fn release_buffer(&mut self, id: u32, gen: u32, bid: f64) -> Result<(), String> {
         self.ring.release_buffer(id, gen, bid).map_err(ring_err)
