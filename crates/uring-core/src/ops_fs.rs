@@ -31,9 +31,9 @@
 //! when OP_FLAGS has SPLICE_F_FD_IN_FIXED (its generation in BUF_GEN). dirfds are process fds or
 //! AT_FDCWD: the kernel takes no fixed file for path-based ops.
 
-use crate::squeue::{field, Enc, OpError, Target, FX_DIRECT, FX_FD, FX_GROUP, AT_FDCWD};
+use crate::squeue::{field, with_fd, Enc, OpError, Target, FX_DIRECT, FX_FD, FX_GROUP, AT_FDCWD};
 use io_uring::squeue::Entry as Sqe;
-use io_uring::types::{DestinationSlot, Fd, Fixed, OpenHow};
+use io_uring::types::{DestinationSlot, Fd, OpenHow};
 use io_uring::opcode;
 
 pub const OP_SYNC_FILE_RANGE: u8 = 8;
@@ -112,21 +112,6 @@ fn err(code: &'static str, message: impl Into<String>) -> OpError {
     OpError::new(code, message)
 }
 
-/// Builds `$body` with `$f` bound to a process fd or a fixed-file index.
-macro_rules! with_fd {
-    ($t:expr, |$f:ident| $body:expr) => {
-        match $t {
-            Target::Fd(x) => {
-                let $f = Fd(x);
-                $body
-            }
-            Target::Fixed(i) => {
-                let $f = Fixed(i);
-                $body
-            }
-        }
-    };
-}
 
 /// A 64-bit file position of OFF_LO/OFF_HI that must not be -1 ("current position").
 fn position(e: &Enc, name: &str) -> Result<u64, OpError> {

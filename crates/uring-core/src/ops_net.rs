@@ -10,8 +10,8 @@
 //! IORING_RECVSEND_*, IORING_ACCEPT_*), so an I/O priority is refused here rather than sent as
 //! flags the caller never asked for.
 
-use crate::squeue::{field, patch_sqe, Enc, OpError, Target, FX_DIRECT, FX_FD, FX_GROUP};
-use io_uring::{opcode, squeue::Entry as Sqe, types, types::Fd};
+use crate::squeue::{field, patch_sqe, with_fd, Enc, OpError, FX_DIRECT, FX_FD, FX_GROUP};
+use io_uring::{opcode, squeue::Entry as Sqe, types};
 
 pub const OP_SENDMSG: u8 = 9;
 pub const OP_RECVMSG: u8 = 10;
@@ -49,21 +49,6 @@ const SOCKET_URING_OP_SIOCOUTQ: u32 = 1;
 const SOCKET_URING_OP_GETSOCKOPT: u32 = 2;
 const SOCKET_URING_OP_SETSOCKOPT: u32 = 3;
 
-/// Builds `$body` with `$f` bound to the op's socket: a process fd or a fixed-file index.
-macro_rules! with_fd {
-    ($t:expr, |$f:ident| $body:expr) => {
-        match $t {
-            Target::Fd(x) => {
-                let $f = Fd(x);
-                $body
-            }
-            Target::Fixed(i) => {
-                let $f = types::Fixed(i);
-                $body
-            }
-        }
-    };
-}
 
 /// Builds the SQE of `op` if it belongs to this family; None otherwise.
 pub fn encode(op: u8, e: &mut Enc) -> Option<Result<Sqe, OpError>> {

@@ -414,21 +414,23 @@ pub enum Target {
     Fixed(u32),
 }
 
-/// Builds `$body` with `$f` bound to the op's fd: a process fd or a fixed-file index.
+/// Builds `$body` with `$f` bound to the op's fd: a process fd or a fixed-file index (the
+/// io-uring builders take either type). Shared by every family encoder.
 macro_rules! with_fd {
     ($t:expr, |$f:ident| $body:expr) => {
         match $t {
-            Target::Fd(x) => {
-                let $f = Fd(x);
+            $crate::squeue::Target::Fd(x) => {
+                let $f = io_uring::types::Fd(x);
                 $body
             }
-            Target::Fixed(i) => {
-                let $f = types::Fixed(i);
+            $crate::squeue::Target::Fixed(i) => {
+                let $f = io_uring::types::Fixed(i);
                 $body
             }
         }
     };
 }
+pub(crate) use with_fd;
 
 fn fixed_bits(rec: &[f64]) -> Result<u32, OpError> {
     Ok(int(rec, field::FIXED, 0.0, 15.0, "fixed")? as u32)
