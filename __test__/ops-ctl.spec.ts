@@ -401,8 +401,15 @@ targetSide('the target ring reads the message as { userData, res, op: undefined 
   const got = b.cq.wait(2, { timeoutMs: 5000 })
   t.deepEqual(got.map((c) => [c.userData, c.res, c.op]), [[0, -5, undefined], [0x7fffffff, 9, undefined]])
   t.is(b.inFlight, 1, "b's read is still in flight: the messages freed nothing")
-  run(a, op.msgRing(a, { userData: 3 }))
-  t.deepEqual(a.cq.wait(1, { timeoutMs: 5000 }).map((c) => [c.userData, c.op]), [[3, undefined]], 'a ring can post to itself')
+  const self = op.msgRing(a, { userData: 3, res: 8 }, { userData: 4 })
+  a.sq.push(self)
+  const mine = waitFor(a, 2)
+  t.deepEqual(
+    mine.map((c) => [c.userData, c.res, c.op]).sort((x, y) => Number(x[0]) - Number(y[0])),
+    [[3, 8, undefined], [4, 0, self]],
+    'a ring can post to itself: the message, and the msgRing op\'s own CQE',
+  )
+  t.is(a.inFlight, 0)
   t.deepEqual(run(b, op.nop({ userData: 1 }), op.nop({ userData: 2 })).map((c) => c.userData).sort(), [1, 2])
 })
 
