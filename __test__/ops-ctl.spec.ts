@@ -9,6 +9,7 @@ import * as fs from 'node:fs'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Cqe, Ring, op, FUTEX2_SIZE_U32, PollAdd, Waitid } from '../index'
+import { native } from '../lib/native'
 import { Impl, closedFd, fifo, hasOp, kernelAtLeast, ring, ringTables, run, tempDir, testWhen, throwsCode } from './_helpers'
 
 const ETIME = -62
@@ -553,8 +554,6 @@ epoll('epollCtl on an fd that is not an epoll fd is -EINVAL; a closed one -EBADF
   const r = ring(t, { entries: 4 })
   t.is(run(r, op.epollCtl(f, 'add', f, ['in'], 1n))[0].res, EINVAL)
   t.is(run(r, op.epollCtl(closedFd(), 'add', f, ['in'], 1))[0].res, EBADF)
-  const [rf] = r.registrar.registerFiles([f])
-  t.is(run(r, op.epollCtl(rf, 'del', f))[0].res, EINVAL, 'a RegisteredFd as the epoll fd')
 })
 
 epollWait('epollWait on an fd that is not an epoll fd is -EINVAL', (t) => {
@@ -566,9 +565,46 @@ epollWait('epollWait on an fd that is not an epoll fd is -EINVAL', (t) => {
   throwsCode(t, () => w.decode(c), 'EINVAL')
 })
 
+/**
+ * An epoll fd: Node cannot make one and no io_uring op does, so the end-to-end epoll tests need
+ * the binding's `epollCreate()` (the uring-node change in the ops-ctl report; the Rust test
+ * ops_ctl::tests::epoll_ctl_and_wait_end_to_end covers the same path meanwhile).
+ */
+const epollCreate = (native as unknown as { epollCreate?: () => number }).epollCreate
+const epollE2E = (title: string, impl: Impl): void => {
+  const ok = epollCreate !== undefined && hasOp('epollWait')
+  ;(ok ? test : test.skip)(title + (ok ? '' : ' (skipped: needs native.epollCreate() from the ops-ctl report, and IORING_OP_EPOLL_WAIT (6.15))'), impl)
+}
+
+epollE2E('epollCtl add / mod / del and epollWait on a FIFO: the events and data the kernel reports', (t) => {
+  const ep = epollCreate!()
+  t.teardown(() => fs.closeSync(ep))
+  const f = fifo(t)
+  const r = ring(t, { entries: 8 })
+  t.is(run(r, op.epollCtl(ep, 'add', f, ['in'], 42n))[0].res, 0)
+  t.is(run(r, op.epollCtl(ep, 'add', f, ['in'], 1))[0].res, -17, 'EEXIST: already added')
+  const w = op.epollWait(ep, 4)
+  fs.writeSync(f, 'x')
+  const [c] = run(r, w)
+  t.deepEqual(w.decode(c), [{ events: 1, data: 42n }])
+  t.is(run(r, op.epollCtl(ep, 'mod', f, ['out'], 2n ** 63n + 5n))[0].res, 0)
+  const [c2] = run(r, w)
+  t.deepEqual(w.decode(c2), [{ events: 4, data: 2n ** 63n + 5n }], 'only OUT now, with the new data')
+  const [rep] = r.registrar.registerFiles([ep])
+  const rw = op.epollWait(rep, 1)
+  const [c3] = run(r, rw)
+  t.deepEqual(rw.decode(c3), [{ events: 4, data: 2n ** 63n + 5n }], 'epollWait on a RegisteredFd of the epoll fd')
+  t.is(run(r, op.epollCtl(ep, 'del', f))[0].res, 0)
+  t.is(run(r, op.epollCtl(ep, 'del', f))[0].res, ENOENT)
+  t.is(fs.readSync(f, Buffer.alloc(1)), 1)
+})
+
 test('epoll bad input', (t) => {
   throwsCode(t, () => op.epollCtl(3, 'insert' as never, 4), 'ERR_INVALID_ARG_VALUE')
   throwsCode(t, () => op.epollCtl(3, 'add', -1), 'ERR_OUT_OF_RANGE')
+  const r = ring(t, { entries: 2 })
+  const [rf] = r.registrar.registerFiles([0])
+  throwsCode(t, () => op.epollCtl(rf as never, 'add', 4), 'ERR_INVALID_ARG_TYPE', 'epoll_ctl takes the epoll fd as a number')
   throwsCode(t, () => op.epollCtl(3, 'add', 4, ['in', 'sideways' as never]), 'ERR_INVALID_ARG_VALUE')
   throwsCode(t, () => op.epollCtl(3, 'add', 4, ['in'], -1), 'ERR_OUT_OF_RANGE')
   throwsCode(t, () => op.epollCtl(3, 'add', 4, ['in'], 2n ** 64n), 'ERR_OUT_OF_RANGE')

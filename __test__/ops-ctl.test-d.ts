@@ -45,7 +45,8 @@ export function ctlTypeTests(): void {
   op.futexWake({ buffer: new Uint8Array(8), byteOffset: 4 }, 1)
   op.futexWaitv([{ word: new Uint32Array(1), expected: 0 }])
   const wr: WaitidResult = op.waitid('pid', 1, { exited: true, nowait: true }).decode({ res: 0 })
-  op.epollCtl(file, 'add', 3, ['in', 'et'], 1n)
+  op.epollCtl(3, 'add', 4, ['in', 'et'], 1n)
+  op.epollWait(file, 1)
   const ev: EpollEventResult[] = op.epollWait(3, 8).decode({ res: 0 })
   const data: bigint = ev[0].data
   op.provideBuffers(1, new Uint8Array(64), 4, 16, 0, { byteOffset: 0 })
@@ -113,6 +114,8 @@ export function ctlTypeTests(): void {
   op.epollCtl(3, 'insert', 4)
   // @ts-expect-error the watched fd is a process fd, not a RegisteredFd
   op.epollCtl(3, 'add', file)
+  // @ts-expect-error epoll_ctl takes the epoll fd as a number (the kernel refuses a registered one)
+  op.epollCtl(file, 'add', 3)
   // @ts-expect-error epollWait needs maxEvents
   op.epollWait(3)
   // @ts-expect-error provideBuffers takes a buffer

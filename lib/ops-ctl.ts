@@ -9,7 +9,7 @@
  * pushed (lowest slot) is the target: one op, never several.
  */
 import * as os from 'node:os'
-import { BufferLike, invalidType, outOfRange, UringError, validateBoolean, validateBuffer, validateInteger, validateObject } from './errors'
+import { BufferLike, invalidType, outOfRange, UringError, validateBoolean, validateBuffer, validateFd, validateInteger, validateObject } from './errors'
 import { RegisteredFd, checkHandle } from './registrar'
 import type { RegistrarHost } from './registrar'
 import type { Ring } from './ring'
@@ -901,22 +901,24 @@ export type EpollOp = keyof typeof EPOLL_OPS
 
 /**
  * IORING_OP_EPOLL_CTL (5.6): epoll_ctl(2) on `epfd`: add, modify or delete `fd` with `events` and
- * `data` (what epoll_wait reports for it). `res` 0 or -errno (-EINVAL: epfd is not an epoll fd).
+ * `data` (what epoll_wait reports for it). `res` 0 or -errno (-EINVAL: epfd is not an epoll fd,
+ * -EEXIST / -ENOENT: already added / not added). Both fds are process fds: the kernel hands the
+ * numbers to epoll_ctl (a registered epfd would be -EINVAL).
  *
- * Words: FD epfd (RegisteredFd: FX_FD), OFF_LO fd, LEN EPOLL_CTL_ADD/DEL/MOD, OP_FLAGS events,
+ * Words: FD epfd, OFF_LO fd, LEN EPOLL_CTL_ADD/DEL/MOD, OP_FLAGS events,
  * BUF_OFF / AUX low / high 32 bits of data. Rust builds the epoll_event in the slot's memory.
  */
 export class EpollCtl extends Op {
   readonly opcode = Opcode.EPOLL_CTL
   readonly name = 'epollCtl'
-  epfd: FdLike
+  epfd: number
   op: EpollOp
   fd: number
   events: readonly EpollEvent[] | number
   data: number | bigint
-  constructor(epfd: FdLike, op: EpollOp, fd: number, events: readonly EpollEvent[] | number = 0, data: number | bigint = 0, options?: OpOptions) {
+  constructor(epfd: number, op: EpollOp, fd: number, events: readonly EpollEvent[] | number = 0, data: number | bigint = 0, options?: OpOptions) {
     super()
-    this.epfd = checkFdArg(epfd, 'epfd')
+    this.epfd = epfd
     this.op = op
     this.fd = fd
     this.events = events
@@ -924,8 +926,8 @@ export class EpollCtl extends Op {
     this.applyOptions(options, NOP_KEYS)
     check(this)
   }
-  protected encodeFields(s: Float64Array, at: number, _bufs: unknown[], host: RegistrarHost | undefined): void {
-    encodeFd(s, at, this.epfd, host, 'epfd')
+  protected encodeFields(s: Float64Array, at: number): void {
+    s[at + F.FD] = validateFd(this.epfd, 'epfd')
     const o = EPOLL_OPS[this.op as EpollOp]
     if (typeof this.op !== 'string' || o === undefined) throw new UringError('ERR_INVALID_ARG_VALUE', `The argument "op" must be 'add', 'mod' or 'del'. Received ${String(this.op)}`)
     s[at + F.LEN] = o
@@ -1107,7 +1109,7 @@ export const ctlOps = {
   /** IORING_OP_WAITID (6.7): waitid(2) for a child's state change. */
   waitid: (idtype: IdType, id: number, options?: WaitidOptions): Waitid => new Waitid(idtype, id, options),
   /** IORING_OP_EPOLL_CTL (5.6): epoll_ctl(2). */
-  epollCtl: (epfd: FdLike, op: EpollOp, fd: number, events?: readonly EpollEvent[] | number, data?: number | bigint, options?: OpOptions): EpollCtl =>
+  epollCtl: (epfd: number, op: EpollOp, fd: number, events?: readonly EpollEvent[] | number, data?: number | bigint, options?: OpOptions): EpollCtl =>
     new EpollCtl(epfd, op, fd, events, data, options),
   /** IORING_OP_EPOLL_WAIT (6.15): epoll_wait(2) for up to `maxEvents` events. */
   epollWait: (epfd: FdLike, maxEvents: number, options?: OpOptions): EpollWait => new EpollWait(epfd, maxEvents, options),

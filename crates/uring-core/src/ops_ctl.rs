@@ -62,6 +62,19 @@ const WAITID_OPTIONS: u32 = (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED |
 /// Most events one epoll_wait op may return.
 pub const EPOLL_MAX_EVENTS: u32 = 65536;
 
+/// epoll_create1(EPOLL_CLOEXEC): a new epoll instance for EPOLL_CTL / EPOLL_WAIT (no io_uring op
+/// creates one, and Node has no API for it).
+pub fn epoll_create() -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: epoll_create1 takes only flags and returns a new fd or -1.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just created and nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
 /// Builds the SQE of `op` if it belongs to this family; None otherwise.
 pub fn encode(op: u8, e: &mut Enc) -> Option<Result<Sqe, OpError>> {
     Some(match op {
@@ -392,12 +405,14 @@ fn waitid(e: &mut Enc) -> Result<Sqe, OpError> {
     Ok(opcode::WaitId::new(idtype, id, options as libc::c_int).infop(info).build())
 }
 
-// EPOLL_CTL. FD: the epoll fd (or RegisteredFd), OFF_LO: the fd to add/modify/delete, LEN:
-// EPOLL_CTL_ADD/DEL/MOD, OP_FLAGS: events, BUF_OFF / AUX: low / high 32 bits of `data`. The
-// epoll_event is the slot's own (`mem.epoll`).
+// EPOLL_CTL. FD: the epoll fd (a process fd: the kernel passes the number to epoll_ctl, so a
+// registered file is -EINVAL), OFF_LO: the fd to add/modify/delete, LEN: EPOLL_CTL_ADD/DEL/MOD,
+// OP_FLAGS: events, BUF_OFF / AUX: low / high 32 bits of `data`. The epoll_event is the slot's
+// own (`mem.epoll`).
 fn epoll_ctl(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_EPOLL_CTL)?;
-    e.only(FX_FD, "epollCtl")?;
+    e.only(0, "epollCtl")?;
+    let epfd = e.raw_fd(field::FD, "epfd")?;
     let fd = e.raw_fd(field::OFF_LO, "fd")?;
     let op = e.int(field::LEN, libc::EPOLL_CTL_ADD as f64, libc::EPOLL_CTL_MOD as f64, "epoll op")? as i32;
     let events = e.u32(field::OP_FLAGS, "events")?;
@@ -405,10 +420,7 @@ fn epoll_ctl(e: &mut Enc) -> Result<Sqe, OpError> {
     let hi = e.u32(field::AUX, "data")? as u64;
     e.mem.epoll = libc::epoll_event { events, u64: (hi << 32) | lo };
     let ev = &e.mem.epoll as *const libc::epoll_event as *const types::epoll_event;
-    Ok(match e.target()? {
-        Target::Fd(epfd) => opcode::EpollCtl::new(types::Fd(epfd), types::Fd(fd), op, ev).build(),
-        Target::Fixed(i) => opcode::EpollCtl::new(types::Fixed(i), types::Fd(fd), op, ev).build(),
-    })
+    Ok(opcode::EpollCtl::new(types::Fd(epfd), types::Fd(fd), op, ev).build())
 }
 
 // EPOLL_WAIT (6.15). FD: the epoll fd (or RegisteredFd), LEN: most events, BUF: the op's own
@@ -586,6 +598,53 @@ mod tests {
         r[field::OP_FLAGS] = libc::FUTEX2_SIZE_U32 as f64;
         r[field::AUX] = 0.0;
         assert_eq!(code(&r, &mut b), "ERR_OUT_OF_RANGE");
+    }
+
+    /// EPOLL_CTL then EPOLL_WAIT through a real ring, on a pipe that has a byte to read.
+    #[test]
+    fn epoll_ctl_and_wait_end_to_end() {
+        use crate::cqueue::{CQE_STRIDE, H_COUNT, MIRROR_HEADER};
+        use crate::ring::{Batch, Ring, Wait};
+        use std::os::fd::AsRawFd;
+        let Ok(mut r) = Ring::<()>::new(&crate::setup::SetupOptions::new(8)) else { return };
+        let p = r.probe().unwrap();
+        if !p.supports(OP_EPOLL_CTL) || !p.supports(OP_EPOLL_WAIT) {
+            return;
+        }
+        let ep = epoll_create().unwrap();
+        let mut pipe = [0; 2];
+        // SAFETY: pipe writes two fds into the array.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        // SAFETY: writes one byte from a live local to the pipe we own.
+        assert_eq!(unsafe { libc::write(pipe[1], b"x".as_ptr().cast(), 1) }, 1);
+        let mut st = [rec(OP_EPOLL_CTL), rec(OP_EPOLL_WAIT)].concat();
+        st[field::FD] = ep.as_raw_fd() as f64;
+        st[field::OFF_LO] = pipe[0] as f64;
+        st[field::LEN] = libc::EPOLL_CTL_ADD as f64;
+        st[field::OP_FLAGS] = libc::EPOLLIN as f64;
+        st[field::BUF_OFF] = 42.0; // data, low word
+        st[field::AUX] = 7.0; // data, high word
+        st[field::FLAGS] = squeue::SQE_IO_LINK as f64; // the wait runs after the add
+        st[STRIDE + field::SLOT] = 1.0;
+        st[STRIDE + field::FD] = ep.as_raw_fd() as f64;
+        st[STRIDE + field::LEN] = 4.0;
+        st[STRIDE + field::BUF] = 0.0;
+        let mut b = Bufs(vec![vec![0; 4 * std::mem::size_of::<libc::epoll_event>()]]);
+        let mut m = vec![0i32; MIRROR_HEADER + 8 * CQE_STRIDE];
+        r.submit(Batch { staging: &st, count: 2, bufs: &mut b, keep: None }, Wait { min: 2, timeout: Some(std::time::Duration::from_secs(5)) }, &mut m).unwrap();
+        assert_eq!(m[H_COUNT], 2);
+        let res: Vec<(i32, i32)> = (0..2).map(|i| (m[MIRROR_HEADER + i * CQE_STRIDE], m[MIRROR_HEADER + i * CQE_STRIDE + 1])).collect();
+        assert_eq!(res, vec![(0, 0), (1, 1)], "add ok, one event");
+        // SAFETY: the kernel wrote one epoll_event at the start of the buffer (read unaligned: packed on x86).
+        let ev = unsafe { std::ptr::read_unaligned(b.0[0].as_ptr() as *const libc::epoll_event) };
+        let (events, data) = (ev.events, ev.u64);
+        assert_eq!(events, libc::EPOLLIN as u32);
+        assert_eq!(data, (7 << 32) | 42);
+        // SAFETY: closing the pipe fds we own, once.
+        unsafe {
+            libc::close(pipe[0]);
+            libc::close(pipe[1]);
+        }
     }
 
     #[test]
