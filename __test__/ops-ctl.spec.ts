@@ -290,7 +290,7 @@ test('cancel { userData }: the op gets -ECANCELED and the cancel 0; an unknown u
   t.is(r.inFlight, 0)
 })
 
-cancel519('cancel { userData, all } cancels one op: the first pushed with that userData', (t) => {
+cancel519('cancel { userData, all } cancels one op of those sharing the userData (res 1), the other stays in flight', (t) => {
   const f = fifo(t)
   const r = ring(t, { entries: 8 })
   r.sq.push(op.read(f, Buffer.alloc(4), -1, { userData: 5 }))

@@ -5,8 +5,9 @@
  * Ops that target another op (cancel, pollRemove/pollUpdate, timeoutRemove/timeoutUpdate) name
  * it by `userData`; the ring resolves that to the op's slot when the op is pushed. The target
  * must be in flight (pushed before, in this batch or an earlier one); otherwise the CQE has
- * -ENOENT (never an exception). When several ops in flight share a userData, the first one
- * pushed (lowest slot) is the target: one op, never several.
+ * -ENOENT (never an exception). When several ops in flight share a userData, the one in the
+ * lowest slot is the target (slots are reused, so not necessarily the first pushed): one op,
+ * never several.
  */
 import * as os from 'node:os'
 import { BufferLike, invalidType, outOfRange, UringError, validateBoolean, validateBuffer, validateFd, validateInteger, validateObject } from './errors'
@@ -435,7 +436,7 @@ const CANCEL_TARGET_KEYS = new Set(['userData', 'fd', 'opcode', 'all', 'any'])
  * - `{ userData }` (5.5): 0 when found, -ENOENT when no op in flight has that userData, -EALREADY
  *   when it is already running and cannot be stopped (it completes on its own). It names ONE
  *   op: the ring's targets are slots, and each op has its own, so `{ userData, all: true }` still
- *   cancels only the first op pushed with that userData (res 1, or 0 when none).
+ *   cancels only one op with that userData, the one in the lowest slot (res 1, or 0 when none).
  * - `{ fd }` (5.19; a RegisteredFd too), `{ opcode }` (6.6), `{ any: true }` (5.19), and any
  *   target with `all: true`: the number of ops cancelled (0 when none); without `all`, like
  *   `{ userData }`. Combining userData with fd or opcode needs 6.6.
