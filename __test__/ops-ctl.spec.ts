@@ -246,7 +246,7 @@ test('skipSuccess in pushLinked: only the last CQE on success; a failing skipped
 // CQE): the ring waits for the chain's last CQE, which never comes, so the chain's slots stay in
 // flight and close() waits out its grace period. Fixed by the ring.rs/ring.ts change in the
 // ops-ctl report; this test is what it must pass.
-test.skip('skipSuccess in a soft chain: a failing skipped op posts its CQE and ends the chain (skipped: needs the ring.rs/ring.ts chain-release change in the ops-ctl report; today the chain\'s slots leak)', (t) => {
+test('skipSuccess in a soft chain: a failing skipped op posts its CQE and ends the chain', (t) => {
   const r = ring(t, { entries: 8 })
   r.sq.pushLinked([op.read(closedFd(), Buffer.alloc(1), 0, { userData: 1, skipSuccess: true }), op.nop({ userData: 2 }), op.nop({ userData: 3 })])
   const got = waitFor(r, 1)
@@ -377,9 +377,10 @@ function foreignCqesDelivered(): boolean {
     b.close()
   }
 }
-const FOREIGN = foreignCqesDelivered()
-const targetSide = (title: string, impl: Impl): void =>
-  (FOREIGN ? test : test.skip)(title + (FOREIGN ? '' : ' (skipped: needs the ring.ts readCqe change for CQEs posted by another ring, see the ops-ctl report)'), impl)
+const targetSide = (title: string, impl: Impl): void => test(title, impl)
+test('a CQE posted by another ring reaches the target as a message and frees none of its slots', (t) => {
+  t.true(foreignCqesDelivered())
+})
 
 msgRing('msgRing posts a CQE on the target ring; a non-ring fd is -EBADFD', (t) => {
   const a = ring(t, { entries: 8 })
@@ -565,19 +566,14 @@ epollWait('epollWait on an fd that is not an epoll fd is -EINVAL', (t) => {
   throwsCode(t, () => w.decode(c), 'EINVAL')
 })
 
-/**
- * An epoll fd: Node cannot make one and no io_uring op does, so the end-to-end epoll tests need
- * the binding's `epollCreate()` (the uring-node change in the ops-ctl report; the Rust test
- * ops_ctl::tests::epoll_ctl_and_wait_end_to_end covers the same path meanwhile).
- */
-const epollCreate = (native as unknown as { epollCreate?: () => number }).epollCreate
+/** An epoll fd: Node cannot make one and no io_uring op does, so the binding has `epollCreate()`. */
+const epollCreate = (): number => native.epollCreate()
 const epollE2E = (title: string, impl: Impl): void => {
-  const ok = epollCreate !== undefined && hasOp('epollWait')
-  ;(ok ? test : test.skip)(title + (ok ? '' : ' (skipped: needs native.epollCreate() from the ops-ctl report, and IORING_OP_EPOLL_WAIT (6.15))'), impl)
+  testWhen(hasOp('epollWait'), 'epollWait', '6.15')(title, impl)
 }
 
 epollE2E('epollCtl add / mod / del and epollWait on a FIFO: the events and data the kernel reports', (t) => {
-  const ep = epollCreate!()
+  const ep = epollCreate()
   t.teardown(() => fs.closeSync(ep))
   const f = fifo(t)
   const r = ring(t, { entries: 8 })
@@ -654,7 +650,7 @@ provide('a ring-mapped BufferGroup cannot take the id of a raw group that holds 
 // provided there first would be picked before the group's own, and the kernel would write into
 // JS memory the registrar does not know (or that was freed). registrar.rs must take them back
 // first (the change in the ops-ctl report).
-test.skip("a legacy BufferGroup on a raw group's id only ever hands the kernel its own memory (skipped: needs the registrar.rs change in the ops-ctl report)", (t) => {
+test("a legacy BufferGroup on a raw group's id only ever hands the kernel its own memory", (t) => {
   const f = fifo(t)
   const r = ring(t, { entries: 8 })
   const raw = Buffer.alloc(4 * 64)

@@ -667,8 +667,9 @@ function readCqe(s: RingState, i: number, c: Cqe): void {
   c.flags = m[at + 2] >>> 0
   c.aux = m[at + 3]
   if (slot < 0) {
-    // Posted by another ring (op.msgRing): no op of ours; userData is what the sender gave.
-    c.userData = c.aux >>> 0
+    // Posted by another ring (op.msgRing sets bit 31 of its user_data, past any slot): no op of
+    // ours; userData is what the sender gave.
+    c.userData = c.aux & 0x7fffffff
     c.op = undefined
     return
   }

@@ -696,6 +696,9 @@ impl<K> Ring<K> {
             if !self.probe()?.supports(31) {
                 return Err(RingError::new("ERR_URING_UNSUPPORTED", "provided buffers need IORING_OP_PROVIDE_BUFFERS (Linux 5.7) or IORING_REGISTER_PBUF_RING (5.19)"));
             }
+            // A raw op.provideBuffers may have left buffers (JS memory) under this id: take them
+            // back first, so the kernel only ever picks this group's own memory.
+            while self.run_internal(opcode::RemoveBuffers::new(u16::MAX, id).build())? == u16::MAX as i32 {}
             let e = opcode::ProvideBuffers::new(region.ptr(), size as i32, count as u16, id, 0).build();
             let res = self.run_internal(e)?;
             if res < 0 {

@@ -611,3 +611,11 @@ pub fn layout() -> Layout {
         mirror_header: uring_core::cqueue::MIRROR_HEADER as u32,
     }
 }
+
+/// epoll_create1(EPOLL_CLOEXEC): an epoll fd for `op.epollCtl` / `op.epollWait` (no io_uring op
+/// creates one, and Node has no API for it). The caller closes it.
+#[napi]
+pub fn epoll_create() -> Result<i32> {
+    use std::os::fd::IntoRawFd;
+    uring_core::ops_ctl::epoll_create().map(|fd| fd.into_raw_fd()).map_err(|e| Error::from_reason(format!("epoll_create1 failed: {e}")))
+}
