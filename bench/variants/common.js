@@ -1,0 +1,114 @@
+'use strict'
+// Shared parts of the Node variants. Each variant runs in its own process, started by
+// bench/run.js with one JSON argument ({ file, qd, batch, seconds, warmup }); it warms up, runs
+// its timed phase and prints one JSON line, the same shape the C programs print:
+//   { ops, seconds, cpu, rssKb, opsTotal, ...extra }
+// ops/seconds/cpu cover the timed phase only; opsTotal counts the warm-up too (bench/run.js
+// divides strace's syscall count by it). A variant that cannot run prints { skipped: reason }.
+const fs = require('node:fs')
+
+const args = JSON.parse(process.argv[2] || '{}')
+const BS = 4096
+
+function cpuSeconds() {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+/**
+ * The warm-up and timed phases: call `tick(opsSoFar)` every batch of ops; it returns false once
+ * the timed phase is over. Reading the clock once per batch keeps it off the per-op cost.
+ */
+function phase() {
+  const warmup = Number(args.warmup ?? 0)
+  const seconds = Number(args.seconds ?? 1)
+  const start = performance.now()
+  const p = {
+    warmEnd: start + warmup * 1000,
+    end: start + (warmup + seconds) * 1000,
+    timing: warmup <= 0,
+    t0: start,
+    cpu0: cpuSeconds(),
+    ops0: 0,
+    tick(ops) {
+      const t = performance.now()
+      if (!p.timing) {
+        if (t < p.warmEnd) return true
+        p.timing = true
+        p.t0 = t
+        p.cpu0 = cpuSeconds()
+        p.ops0 = ops
+        return true
+      }
+      return t < p.end
+    },
+    report(ops, extra) {
+      const t = performance.now()
+      const out = {
+        ops: ops - p.ops0,
+        seconds: (t - p.t0) / 1000,
+        cpu: cpuSeconds() - p.cpu0,
+        rssKb: process.resourceUsage().maxRSS,
+        opsTotal: ops,
+        ...extra,
+      }
+      process.stdout.write(JSON.stringify(out) + '\n')
+    },
+  }
+  return p
+}
+
+/** Tells bench/run.js this variant cannot run here, and why; exits. */
+function skip(reason) {
+  process.stdout.write(JSON.stringify({ skipped: reason }) + '\n')
+  process.exit(0)
+}
+
+/** Random 4 KiB-aligned offsets in the file (xorshift32: a few ns, no allocation). */
+function offsets(fd) {
+  const blocks = Math.floor(fs.fstatSync(fd).size / BS)
+  if (blocks < 1) throw new Error('the benchmark file is smaller than 4 KiB')
+  let x = 0x9e3779b9 | 0
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return ((x >>> 0) % blocks) * BS
+  }
+}
+
+/** Fails the run loudly on a short or failed read (a benchmark of errors is worthless). */
+function checkRead(n) {
+  if (n !== BS) throw new Error(`read returned ${n}, expected ${BS}`)
+}
+
+/**
+ * A ring set up like the C baseline: SINGLE_ISSUER + DEFER_TASKRUN, else COOP_TASKRUN +
+ * TASKRUN_FLAG, else plain. Returns { ring, setup }.
+ */
+function expertRing(uring, options) {
+  const tries = [
+    ['single_issuer+defer_taskrun', { singleIssuer: true, deferTaskrun: true }],
+    ['coop_taskrun+taskrun_flag', { coopTaskrun: true, taskrunFlag: true }],
+    ['plain', {}],
+  ]
+  let last
+  for (const [setup, flags] of tries) {
+    try {
+      return { ring: new uring.Ring({ ...options, ...flags }), setup }
+    } catch (e) {
+      if (!(e instanceof uring.RingSetupError)) throw e
+      last = e
+    }
+  }
+  throw last
+}
+
+/** The Promise API (issue 5's driver) when this build has it; otherwise skips the variant. */
+function requireDriver() {
+  const uring = require('uring')
+  if (typeof uring.Ring.prototype.run !== 'function') skip('driver not built')
+  return uring
+}
+
+module.exports = { args, BS, phase, skip, offsets, checkRead, expertRing, requireDriver }
