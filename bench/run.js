@@ -1,0 +1,556 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run bench`: workloads 1 (4 KiB random reads from a page-cached file) and 2 (NOP) of
+// /work/shared/BENCH.md, every variant in its own process, in interleaved rounds; one table per
+// workload and bench/results.json. See bench/README.md.
+//
+//   node bench/run.js [--quick] [--rounds N] [--seconds S] [--only read4k|nop] [--file-mb N]
+//                     [--filter TEXT] [--no-strace] [--out FILE]
+
+const cp = require('node:child_process')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const ROOT = path.resolve(__dirname, '..')
+const BENCH = __dirname
+const BUILD = path.join(BENCH, '.build')
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+function usage(code) {
+  const text = `usage: node bench/run.js [options]
+
+  --quick           3 rounds of 0.5 s (about a minute and a half in all)
+  --rounds N        rounds per variant (default 5; the median is reported)
+  --seconds S       timed seconds per variant per round (default 2; --quick 0.5)
+  --warmup S        warm-up seconds before each timed phase (default 0.3; --quick 0.15)
+  --only W          one workload: read4k (or 1), nop (or 2); may be repeated or comma-separated
+  --filter TEXT     only variants whose id contains TEXT (the C reference is always kept)
+  --file-mb N       size of the workload-1 file in MiB (default 1024)
+  --no-strace       skip the syscalls/op measurement
+  --out FILE        where to write the results (default bench/results.json)
+`
+  ;(code ? process.stderr : process.stdout).write(text)
+  process.exit(code)
+}
+
+function parseArgs(argv) {
+  const o = { rounds: 5, seconds: 2, warmup: 0.3, fileMb: 1024, only: [], filter: null, strace: true, quick: false, out: path.join(BENCH, 'results.json') }
+  const set = { rounds: false, seconds: false, warmup: false }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const val = () => {
+      if (i + 1 >= argv.length) usage(2)
+      return argv[++i]
+    }
+    const num = (v, name, min) => {
+      const n = Number(v)
+      if (!Number.isFinite(n) || n < min) {
+        process.stderr.write(`${name}: expected a number >= ${min}, got ${v}\n`)
+        process.exit(2)
+      }
+      return n
+    }
+    if (a === '--quick') o.quick = true
+    else if (a === '--rounds') (o.rounds = Math.floor(num(val(), a, 1))), (set.rounds = true)
+    else if (a === '--seconds') (o.seconds = num(val(), a, 0.05)), (set.seconds = true)
+    else if (a === '--warmup') (o.warmup = num(val(), a, 0)), (set.warmup = true)
+    else if (a === '--file-mb') o.fileMb = Math.floor(num(val(), a, 1))
+    else if (a === '--only') o.only.push(...val().split(','))
+    else if (a === '--filter') o.filter = val()
+    else if (a === '--no-strace') o.strace = false
+    else if (a === '--out') o.out = path.resolve(val())
+    else if (a === '--help' || a === '-h') usage(0)
+    else {
+      process.stderr.write(`unknown option ${a}\n`)
+      usage(2)
+    }
+  }
+  // `npm run bench --quick` (without `--`) reaches us as npm_config_quick, not as an argument.
+  if (process.env.npm_config_quick === 'true') o.quick = true
+  if (o.quick) {
+    if (!set.rounds) o.rounds = 3
+    if (!set.seconds) o.seconds = 0.5
+    if (!set.warmup) o.warmup = 0.15
+  }
+  const alias = { 1: 'read4k', 2: 'nop' }
+  o.only = o.only.map((w) => alias[w] ?? w)
+  for (const w of o.only) {
+    if (!WORKLOADS[w]) {
+      process.stderr.write(`--only: unknown workload ${w} (read4k or nop)\n`)
+      process.exit(2)
+    }
+  }
+  return o
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads and their variants
+//
+// A variant is a C program (bench/c/<prog>.c, built on the fly) or a Node script
+// (bench/variants/<script>); `params` go to it (C: as arguments, Node: as one JSON argument).
+// `ref` is the C liburing variant its ratio is paired with, round by round.
+
+const QD = 32
+
+const WORKLOADS = {
+  read4k: {
+    title: 'Workload 1: 4 KiB random reads from a page-cached file, one thread',
+    unit: 'reads',
+    variants: [
+      { id: 'c-uring', name: `C liburing QD${QD} (fixed buf+file)`, c: 'read4k', params: { qd: QD } },
+      { id: 'c-pread', name: 'C pread() loop', c: 'pread', ref: 'c-uring' },
+      { id: 'node-readsync', name: 'node fs.readSync', script: 'read-fs-sync.js', ref: 'c-uring' },
+      { id: 'node-read-cb', name: `node fs.read callback QD${QD}`, script: 'read-fs-callback.js', params: { qd: QD }, ref: 'c-uring' },
+      { id: 'node-read-cb-uv-iouring', name: `node fs.read callback QD${QD}, UV_USE_IO_URING=1`, script: 'read-fs-callback.js', params: { qd: QD }, env: { UV_USE_IO_URING: '1' }, ref: 'c-uring' },
+      { id: 'node-filehandle', name: `node FileHandle.read QD${QD}`, script: 'read-filehandle.js', params: { qd: QD }, ref: 'c-uring' },
+      { id: 'uring-batch', name: `uring batch (sq/cq) QD${QD}`, script: 'read-uring-batch.js', params: { qd: QD }, ref: 'c-uring', uring: true },
+      { id: 'uring-run', name: `uring ring.run QD${QD}`, script: 'read-uring-run.js', params: { qd: QD }, ref: 'c-uring', uring: true },
+      { id: 'uring-os', name: `uring/os read QD${QD}`, script: 'read-uring-os.js', params: { qd: QD }, ref: 'c-uring', uring: true },
+    ],
+  },
+  nop: {
+    title: 'Workload 2: per-op floor, NOP',
+    unit: 'nops',
+    variants: [
+      { id: 'c-nop-256', name: 'C liburing NOP batch 256', c: 'nop', params: { batch: 256 } },
+      { id: 'c-nop-32', name: 'C liburing NOP batch 32', c: 'nop', params: { batch: 32 } },
+      { id: 'c-nop-1', name: 'C liburing NOP batch 1', c: 'nop', params: { batch: 1 } },
+      { id: 'uring-batch-256', name: 'uring batch NOP batch 256', script: 'nop-uring-batch.js', params: { batch: 256 }, ref: 'c-nop-256', uring: true },
+      { id: 'uring-batch-32', name: 'uring batch NOP batch 32', script: 'nop-uring-batch.js', params: { batch: 32 }, ref: 'c-nop-32', uring: true },
+      { id: 'uring-run', name: 'uring ring.run NOP, 32 per tick', script: 'nop-uring-run.js', params: { batch: 32 }, ref: 'c-nop-32', uring: true },
+    ],
+  },
+}
+
+// The targets of BENCH.md for these two workloads, checked against this run's numbers.
+const TARGETS = {
+  read4k: [
+    { what: 'batch API >= 0.90 x C liburing', kind: 'ratio', a: 'uring-batch', b: 'c-uring', min: 0.9 },
+    { what: 'ring.run >= 0.75 x C liburing', kind: 'ratio', a: 'uring-run', b: 'c-uring', min: 0.75 },
+    { what: 'ring.run >= 12 x node FileHandle.read', kind: 'ratio', a: 'uring-run', b: 'node-filehandle', min: 12 },
+    { what: 'ring.run >= 1.0 x node fs.readSync', kind: 'ratio', a: 'uring-run', b: 'node-readsync', min: 1 },
+    { what: 'uring/os read >= 0.75 x C liburing', kind: 'ratio', a: 'uring-os', b: 'c-uring', min: 0.75 },
+    { what: 'uring/os read >= 12 x node FileHandle.read', kind: 'ratio', a: 'uring-os', b: 'node-filehandle', min: 12 },
+    { what: 'uring/os read >= 1.0 x node fs.readSync', kind: 'ratio', a: 'uring-os', b: 'node-readsync', min: 1 },
+    { what: 'batch API syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-batch', max: 0.04 },
+    { what: 'ring.run syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-run', max: 0.04 },
+    { what: 'uring/os syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-os', max: 0.04 },
+    { what: 'batch API peak RSS <= 1.5 x node fs.read callback', kind: 'rss', a: 'uring-batch', b: 'node-read-cb', max: 1.5 },
+    { what: 'ring.run peak RSS <= 1.5 x node FileHandle.read', kind: 'rss', a: 'uring-run', b: 'node-filehandle', max: 1.5 },
+    { what: 'uring/os peak RSS <= 1.5 x node FileHandle.read', kind: 'rss', a: 'uring-os', b: 'node-filehandle', max: 1.5 },
+  ],
+  nop: [
+    { what: 'batch API NOP, batch 256 >= 0.40 x C liburing', kind: 'ratio', a: 'uring-batch-256', b: 'c-nop-256', min: 0.4 },
+    { what: 'Promise API NOP >= 2M/s', kind: 'rate', a: 'uring-run', min: 2e6 },
+  ],
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function median(xs) {
+  if (xs.length === 0) return null
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+function fmtRate(x) {
+  if (x == null) return '-'
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`
+  if (x >= 1e3) return `${(x / 1e3).toFixed(x >= 1e5 ? 0 : 1)}k`
+  return x.toFixed(0)
+}
+
+function fmtNum(x, digits) {
+  if (x == null || !Number.isFinite(x)) return '-'
+  if (x !== 0 && Math.abs(x) < 10 ** -digits) return x.toPrecision(1)
+  return x.toFixed(digits)
+}
+
+function log(msg) {
+  process.stderr.write(msg + '\n')
+}
+
+function which(cmd) {
+  const r = cp.spawnSync(cmd, ['--version'], { stdio: 'ignore' })
+  return !r.error
+}
+
+function table(headers, rows, align) {
+  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
+  const line = (cells) =>
+    '| ' + cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join(' | ') + ' |'
+  const sep = '|' + w.map((n, i) => (align[i] === 'r' ? '-'.repeat(n + 1) + ':' : '-'.repeat(n + 2))).join('|') + '|'
+  return [line(headers), sep, ...rows.map(line)].join('\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// C programs: built into bench/.build, named by a hash of their source and the flags, so an
+// edited source is rebuilt and an unchanged one never is.
+
+const cBuilds = new Map()
+
+function buildC(prog) {
+  if (cBuilds.has(prog)) return cBuilds.get(prog)
+  const r = buildCUncached(prog)
+  cBuilds.set(prog, r)
+  return r
+}
+
+function buildCUncached(prog) {
+  const cc = process.env.CC || 'cc'
+  if (!which(cc)) return { skipped: `no C compiler (${cc})` }
+  const src = path.join(BENCH, 'c', `${prog}.c`)
+  const hdr = path.join(BENCH, 'c', 'common.h')
+  const usesUring = fs.readFileSync(src, 'utf8').includes('BENCH_URING')
+  const flags = ['-O2', '-Wall', '-o']
+  const libs = usesUring ? ['-luring'] : []
+  const h = crypto.createHash('sha256')
+  h.update(cc).update(fs.readFileSync(src)).update(fs.readFileSync(hdr)).update(flags.join(' ') + libs.join(' '))
+  const bin = path.join(BUILD, `${prog}-${h.digest('hex').slice(0, 12)}`)
+  if (fs.existsSync(bin)) return { bin }
+  fs.mkdirSync(BUILD, { recursive: true })
+  const tmp = `${bin}.tmp${process.pid}`
+  const r = cp.spawnSync(cc, [...flags, tmp, src, ...libs], { encoding: 'utf8' })
+  if (r.status !== 0) {
+    const err = (r.stderr || '') + (r.error ? String(r.error) : '')
+    fs.rmSync(tmp, { force: true })
+    if (/liburing\.h/.test(err)) return { skipped: 'liburing headers not found (install liburing-dev)' }
+    if (/-luring|cannot find -luring/.test(err)) return { skipped: 'liburing library not found (install liburing-dev)' }
+    return { skipped: `C build failed: ${err.split('\n').find((l) => /error/.test(l)) || err.split('\n')[0]}` }
+  }
+  fs.renameSync(tmp, bin)
+  return { bin }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workload-1 file: written once (real blocks, no holes) in os.tmpdir() and kept there for
+// the next run; read through once per run so every block is in the page cache.
+
+function prepareFile(mb) {
+  const file = path.join(os.tmpdir(), `uring-bench-${mb}MiB.dat`)
+  const size = mb * 1024 * 1024
+  let ok = false
+  try {
+    const st = fs.statSync(file)
+    ok = st.size === size && st.blocks * 512 >= size
+  } catch {}
+  const chunk = Buffer.allocUnsafe(1024 * 1024)
+  if (!ok) {
+    log(`creating ${file} (${mb} MiB)...`)
+    const tmp = `${file}.tmp${process.pid}`
+    const fd = fs.openSync(tmp, 'w')
+    try {
+      for (let i = 0; i < mb; i++) {
+        crypto.randomFillSync(chunk)
+        fs.writeSync(fd, chunk, 0, chunk.length)
+      }
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(tmp, file)
+  }
+  const t0 = performance.now()
+  const fd = fs.openSync(file, 'r')
+  try {
+    let pos = 0
+    while (pos < size) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, pos)
+      if (n <= 0) throw new Error(`short read of ${file} at ${pos}`)
+      pos += n
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  const secs = (performance.now() - t0) / 1000
+  log(`page-cached ${file}: read in ${secs.toFixed(2)} s (${(mb / 1024 / secs).toFixed(1)} GiB/s)`)
+  return { file, size, warmReadSeconds: secs }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running one variant once, in its own process
+
+function command(v, ctx, seconds, warmup) {
+  const p = { ...v.params, file: ctx.file, seconds, warmup }
+  const env = { ...process.env, ...(v.env || {}) }
+  if (!(v.env && 'UV_USE_IO_URING' in v.env)) delete env.UV_USE_IO_URING
+  if (v.c) {
+    const b = buildC(v.c)
+    if (b.skipped) return { skipped: b.skipped }
+    const argv = { read4k: [p.file, p.qd, seconds, warmup], pread: [p.file, seconds, warmup], nop: [p.batch, seconds, warmup] }[v.c]
+    return { file: b.bin, args: argv.map(String), env }
+  }
+  return { file: process.execPath, args: [path.join(BENCH, 'variants', v.script), JSON.stringify(p)], env }
+}
+
+/** Runs the command (under strace -f -c when `straceOut` is given); returns its JSON line or an error. */
+function runOnce(cmd, seconds, warmup, straceOut) {
+  let file = cmd.file
+  let args = cmd.args
+  if (straceOut) {
+    args = ['-f', '-c', '-o', straceOut, file, ...args]
+    file = 'strace'
+  }
+  const timeout = (seconds + warmup) * 1000 + 60_000
+  const r = cp.spawnSync(file, args, { env: cmd.env, cwd: ROOT, encoding: 'utf8', timeout, maxBuffer: 16 << 20 })
+  const line = (r.stdout || '').trim().split('\n').filter(Boolean).pop()
+  let out = null
+  try {
+    out = line ? JSON.parse(line) : null
+  } catch {}
+  const how = r.error ? (r.error.code === 'ETIMEDOUT' ? `timed out after ${timeout / 1000} s` : String(r.error)) : r.signal ? `killed by ${r.signal}` : r.status !== 0 ? `exit code ${r.status}` : null
+  if (out && (out.skipped || out.ops !== undefined)) {
+    if (how) out.warning = `printed its result, then ${how}`
+    return out
+  }
+  const stderr = (r.stderr || '').trim().split('\n').slice(-3).join(' / ')
+  return { error: `${how || 'no result line'}${stderr ? `: ${stderr}` : ''}` }
+}
+
+/** Total syscalls in a `strace -c` summary (with -f: every thread), and the count per syscall. */
+function parseStrace(file) {
+  const text = fs.readFileSync(file, 'utf8')
+  const by = {}
+  let total = null
+  for (const l of text.split('\n')) {
+    const f = l.trim().split(/\s+/)
+    if (f.length < 5 || !/^\d+\.\d+$/.test(f[0])) continue
+    // % time, seconds, usecs/call, calls, [errors], syscall
+    const name = f[f.length - 1]
+    const calls = Number(f[3])
+    if (name === 'total') total = calls
+    else by[name] = calls
+  }
+  return { total, by }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A workload: interleaved rounds, then the strace runs, then the summary
+
+function runWorkload(key, ctx, opts) {
+  const w = WORKLOADS[key]
+  let variants = w.variants
+  if (opts.filter) {
+    const refs = new Set(variants.filter((v) => v.id.includes(opts.filter)).map((v) => v.ref).filter(Boolean))
+    variants = variants.filter((v) => v.id.includes(opts.filter) || refs.has(v.id))
+  }
+  const res = variants.map((v) => ({ id: v.id, name: v.name, ref: v.ref ?? null, kind: v.c ? 'c' : 'node', env: v.env ?? {}, params: v.params ?? {}, rounds: [], errors: [], skipped: null }))
+  const byId = new Map(res.map((r) => [r.id, r]))
+  const cmds = new Map()
+  for (const v of variants) {
+    const c = command(v, ctx, opts.seconds, opts.warmup)
+    if (c.skipped) byId.get(v.id).skipped = c.skipped
+    else cmds.set(v.id, c)
+  }
+
+  log(`\n${w.title}: ${variants.length} variants x ${opts.rounds} rounds of ${opts.seconds} s`)
+  for (let round = 0; round < opts.rounds; round++) {
+    // Rotate the order every round so no variant always runs right after the same other one.
+    const order = variants.map((_, i) => variants[(i + round) % variants.length])
+    const parts = []
+    for (const v of order) {
+      const r = byId.get(v.id)
+      if (r.skipped) continue
+      const out = runOnce(cmds.get(v.id), opts.seconds, opts.warmup)
+      if (out.skipped) {
+        r.skipped = out.skipped
+        continue
+      }
+      if (out.error) {
+        r.errors.push(`round ${round + 1}: ${out.error}`)
+        r.rounds.push(null)
+        parts.push(`${v.id} ERROR`)
+        continue
+      }
+      out.rate = out.ops / out.seconds
+      r.rounds.push(out)
+      parts.push(`${v.id} ${fmtRate(out.rate)}`)
+    }
+    log(`  round ${round + 1}/${opts.rounds}: ${parts.join(', ')}`)
+  }
+
+  // Syscalls per op: strace -f -c of a timed run minus that of a run that only sets up and
+  // tears down, divided by the ops of the timed run (warm-up included: it is traced too).
+  if (opts.strace && ctx.strace) {
+    log(`  strace: syscalls per op (${variants.length} variants)...`)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-bench-strace-'))
+    try {
+      for (const v of variants) {
+        const r = byId.get(v.id)
+        if (r.skipped || r.rounds.every((x) => x === null)) continue
+        const secs = Math.min(opts.seconds, 1)
+        const full = runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`))
+        const empty = runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`))
+        if (full.error || empty.error || full.skipped || empty.skipped) {
+          r.errors.push(`strace: ${full.error || empty.error || full.skipped || empty.skipped}`)
+          continue
+        }
+        const a = parseStrace(path.join(dir, `${v.id}.full`))
+        const b = parseStrace(path.join(dir, `${v.id}.empty`))
+        const ops = full.opsTotal - empty.opsTotal
+        if (a.total == null || b.total == null || ops <= 0) continue
+        const perOp = {}
+        for (const [name, n] of Object.entries(a.by)) {
+          const d = (n - (b.by[name] || 0)) / ops
+          if (d > 0.0005) perOp[name] = Number(d.toFixed(4))
+        }
+        r.syscalls = { perOp: Math.max(0, (a.total - b.total) / ops), ops, traced: a.total, setup: b.total, bySyscall: perOp }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  // Summary per variant.
+  for (const r of res) {
+    const ok = r.rounds.filter(Boolean)
+    if (ok.length === 0) continue
+    const rates = ok.map((x) => x.rate)
+    r.median = median(rates)
+    r.min = Math.min(...rates)
+    r.max = Math.max(...rates)
+    r.cpuPerMillion = median(ok.map((x) => (x.cpu / x.ops) * 1e6))
+    // CPUs kept busy on average (more than 1: helper threads, e.g. libuv's pool or an SQPOLL thread).
+    r.cores = median(ok.map((x) => x.cpu / x.seconds))
+    r.rssKb = Math.max(...ok.map((x) => x.rssKb))
+    const { ops, seconds, cpu, rssKb, opsTotal, rate, warning, ...extra } = ok[ok.length - 1]
+    r.info = extra
+    r.warnings = [...new Set(ok.map((x) => x.warning).filter(Boolean))]
+    if (r.ref) r.ratio = paired(byId, r.id, r.ref)
+  }
+  return { key, title: w.title, unit: w.unit, variants: res, targets: checkTargets(key, byId) }
+}
+
+/** Median over rounds of a's rate / b's rate in the same round. */
+function paired(byId, a, b) {
+  const x = byId.get(a)
+  const y = byId.get(b)
+  if (!x || !y) return null
+  const rs = []
+  for (let i = 0; i < Math.min(x.rounds.length, y.rounds.length); i++) {
+    if (x.rounds[i] && y.rounds[i]) rs.push(x.rounds[i].rate / y.rounds[i].rate)
+  }
+  return median(rs)
+}
+
+function checkTargets(key, byId) {
+  return (TARGETS[key] || []).map((t) => {
+    const a = byId.get(t.a)
+    const b = t.b ? byId.get(t.b) : null
+    const missing = [a, ...(t.b ? [b] : [])].find((v) => !v || v.skipped || v.median == null)
+    if (!a || (t.b && !b)) return { ...t, value: null, status: 'n/a (filtered out)' }
+    if (missing) return { ...t, value: null, status: `n/a (${missing.skipped ? `${missing.id} skipped: ${missing.skipped}` : `${missing.id} has no result`})` }
+    let value
+    let pass
+    if (t.kind === 'ratio') (value = paired(byId, t.a, t.b)), (pass = value >= t.min)
+    else if (t.kind === 'rate') (value = a.median), (pass = value >= t.min)
+    else if (t.kind === 'syscalls') {
+      if (!a.syscalls) return { ...t, value: null, status: 'n/a (no strace run)' }
+      ;(value = a.syscalls.perOp), (pass = value <= t.max)
+    } else (value = a.rssKb / b.rssKb), (pass = value <= t.max)
+    return { ...t, value, status: pass ? 'met' : 'MISSED' }
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function printWorkload(r, refNames) {
+  const rows = r.variants.map((v) => {
+    if (v.median == null) {
+      const why = v.skipped ? `skipped: ${v.skipped}` : `failed: ${v.errors[0] ?? 'no result'}`
+      return [v.name, why, '', '', '', '', '', '']
+    }
+    return [
+      v.name + (v.errors.length ? ' (!)' : ''),
+      fmtRate(v.median),
+      `${fmtRate(v.min)}-${fmtRate(v.max)}`,
+      v.ref ? (v.ratio == null ? '-' : `${v.ratio.toFixed(2)}${v.ref !== r.variants[0].id ? ` (${refNames[v.ref]})` : ''}`) : 'ref',
+      v.syscalls ? fmtNum(v.syscalls.perOp, 3) : '-',
+      fmtNum(v.cpuPerMillion, 2),
+      fmtNum(v.cores, 2),
+      `${(v.rssKb / 1024).toFixed(1)} MB`,
+    ]
+  })
+  const out = [`\n## ${r.title}\n`]
+  out.push(
+    table(
+      ['variant', `${r.unit}/s (median)`, 'min-max', 'x C liburing', `syscalls/${r.unit.replace(/s$/, '')}`, `CPU s/1M ${r.unit}`, 'CPUs busy', 'peak RSS'],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  )
+  const notes = []
+  for (const v of r.variants) {
+    if (v.errors.length) notes.push(`${v.name}: ${v.errors.join('; ')}`)
+    for (const w of v.warnings || []) notes.push(`${v.name}: ${w}`)
+  }
+  if (notes.length) out.push('\n(!) ' + notes.join('\n(!) '))
+  if (r.targets.length) {
+    out.push('\nTargets (BENCH.md; differences under ~15% are noise on this machine):')
+    for (const t of r.targets) {
+      const v = t.value == null ? '' : t.kind === 'rate' ? ` ${fmtRate(t.value)}/s` : t.kind === 'syscalls' ? ` ${fmtNum(t.value, 3)}` : ` ${t.value.toFixed(2)}x`
+      out.push(`  ${t.status === 'met' ? 'met   ' : t.status === 'MISSED' ? 'MISSED' : '  -   '} ${t.what}:${v}${t.status.startsWith('n/a') ? ` ${t.status}` : ''}`)
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n')
+}
+
+function meta(opts, ctx) {
+  let kernel = os.release()
+  let liburing = null
+  try {
+    liburing = cp.execFileSync('dpkg-query', ['-W', '-f=${Version}', 'liburing-dev'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || null
+  } catch {}
+  let fsType = null
+  try {
+    fsType = cp.execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', os.tmpdir()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null
+  } catch {}
+  let commit = null
+  try {
+    commit = cp.execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {}
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    kernel,
+    cpu: os.cpus()[0]?.model ?? null,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    commit,
+    liburingDev: liburing,
+    options: { rounds: opts.rounds, seconds: opts.seconds, warmup: opts.warmup, quick: opts.quick, fileMb: opts.fileMb, strace: opts.strace && ctx.strace },
+    file: ctx.file ? { path: ctx.file, bytes: ctx.size, fsType, warmReadSeconds: ctx.warmReadSeconds } : null,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2))
+  const keys = opts.only.length ? [...new Set(opts.only)] : Object.keys(WORKLOADS)
+  const t0 = performance.now()
+  const ctx = { strace: opts.strace && which('strace') }
+  if (opts.strace && !ctx.strace) log('strace not found: syscalls/op will not be measured')
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) log('dist/ is missing: build the package first (npm run build); the uring variants will fail')
+  if (keys.includes('read4k')) Object.assign(ctx, prepareFile(opts.fileMb))
+  const results = []
+  for (const k of keys) {
+    const r = runWorkload(k, ctx, opts)
+    results.push(r)
+  }
+  const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing' }
+  for (const r of results) printWorkload(r, refNames)
+  const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
+  doc.meta.totalSeconds = (performance.now() - t0) / 1000
+  fs.writeFileSync(opts.out, JSON.stringify(doc, null, 2) + '\n')
+  process.stdout.write(`\nWrote ${path.relative(process.cwd(), opts.out) || opts.out} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
+}
+
+main()
