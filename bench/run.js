@@ -309,7 +309,9 @@ function runOnce(cmd, seconds, warmup, straceOut) {
     if (how) out.warning = `printed its result, then ${how}`
     return out
   }
-  const stderr = (r.stderr || '').trim().split('\n').slice(-3).join(' / ')
+  // The error's own line (a JS "Error: ..." or a C "what: strerror"), else the last line.
+  const lines = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean)
+  const stderr = lines.find((l) => /^(\w*Error\b|[\w.]+: )/.test(l) && !/^at /.test(l)) ?? lines[lines.length - 1] ?? ''
   return { error: `${how || 'no result line'}${stderr ? `: ${stderr}` : ''}` }
 }
 
@@ -463,10 +465,7 @@ function checkTargets(key, byId) {
 
 function printWorkload(r, refNames) {
   const rows = r.variants.map((v) => {
-    if (v.median == null) {
-      const why = v.skipped ? `skipped: ${v.skipped}` : `failed: ${v.errors[0] ?? 'no result'}`
-      return [v.name, why, '', '', '', '', '', '']
-    }
+    if (v.median == null) return [v.name, v.skipped ? 'skipped' : 'failed', '', '', '', '', '', '']
     return [
       v.name + (v.errors.length ? ' (!)' : ''),
       fmtRate(v.median),
@@ -488,10 +487,12 @@ function printWorkload(r, refNames) {
   )
   const notes = []
   for (const v of r.variants) {
+    if (v.skipped) notes.push(`${v.name}: skipped: ${v.skipped}`)
+    else if (v.median == null && !v.errors.length) notes.push(`${v.name}: failed: no result`)
     if (v.errors.length) notes.push(`${v.name}: ${v.errors.join('; ')}`)
     for (const w of v.warnings || []) notes.push(`${v.name}: ${w}`)
   }
-  if (notes.length) out.push('\n(!) ' + notes.join('\n(!) '))
+  if (notes.length) out.push('\n' + notes.map((n) => `- ${n}`).join('\n'))
   if (r.targets.length) {
     out.push('\nTargets (BENCH.md; differences under ~15% are noise on this machine):')
     for (const t of r.targets) {
