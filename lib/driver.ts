@@ -107,8 +107,12 @@ export function systemError(o: Op | undefined, res: number): SystemError {
   return new SystemError(res, o?.name ?? 'io_uring', path, dest)
 }
 
+/** Opcodes that have a multishot form. */
+const MULTISHOT_OPCODES = new Set<number>([Opcode.ACCEPT, Opcode.RECV, Opcode.RECVMSG, Opcode.READ_MULTISHOT, Opcode.POLL_ADD, Opcode.TIMEOUT])
+
 /** Ops that post many CQEs: `ring.run()` resolves once, so these go through `ring.stream()`. */
 export function isMultishot(o: Op): boolean {
+  if (!MULTISHOT_OPCODES.has(o.opcode)) return false
   if (o instanceof AcceptMultishot || o instanceof RecvMultishot || o instanceof RecvmsgMultishot || o instanceof ReadMultishot) return true
   const m = (o as unknown as { multishot?: unknown }).multishot
   return m === true || (typeof m === 'number' && m !== 1)

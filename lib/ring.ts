@@ -25,7 +25,7 @@ import {
   validateObject,
 } from './errors'
 import { native, LAYOUT } from './native'
-import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './ops'
+import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './opbase'
 import { Probe, OP_TABLE } from './probe'
 import { Registrar } from './registrar'
 import type { RegisteredFd } from './registrar'
