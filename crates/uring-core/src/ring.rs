@@ -1009,6 +1009,25 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_is_one_enter_and_the_mirror_counts_enters() {
+        let Some(mut r) = ring(64, None) else { return };
+        let st = nops(0..64);
+        let mut m = mirror(128);
+        let before = r.enters();
+        let batch = Batch { staging: &st, count: 64, bufs: &mut NoBuffers, keep: None };
+        let out = r.submit(batch, Wait::default(), &mut m).unwrap();
+        assert_eq!(out.pushed, 64);
+        assert_eq!(r.enters() - before, 1, "64 NOPs go to the kernel with one io_uring_enter");
+        assert_eq!(m[cqueue::H_ENTERS] as u64, r.enters() & 0x7fff_ffff);
+        // NOPs complete inside the enter: all 64 CQEs are in the mirror already.
+        assert_eq!(take(&mut m).len(), 64);
+        // A reap with nothing pending (no DEFER_TASKRUN here) needs no syscall at all.
+        let e = r.enters();
+        r.reap(&mut m).unwrap();
+        assert_eq!(r.enters(), e);
+    }
+
+    #[test]
     fn a_busy_slot_or_bad_entry_rejects_the_whole_batch() {
         let Some(mut r) = ring(8, None) else { return };
         let mut st = nops(0..3);
