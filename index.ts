@@ -2,7 +2,8 @@
  * uring: Linux io_uring for Node.js and TypeScript.
  *
  * - {@link Ring}: the ring (every setup flag, params, features, probe) with its queues
- *   `ring.sq` and `ring.cq`.
+ *   `ring.sq` and `ring.cq`, and the async driver: `await ring.run(op)`, `ring.runLinked(ops)`,
+ *   `for await (const r of ring.stream(op))`.
  * - {@link op}: typed op constructors (`op.nop()`, `op.read(fd, buf, offset)`, ...).
  * - {@link Registrar} (`ring.registrar`): registered buffers and files as typed handles
  *   ({@link RegisteredBuf}, {@link RegisteredFd}), direct descriptors, provided buffer groups.
@@ -10,7 +11,9 @@
  * - Errors carry a `code`: {@link RingSetupError} for setup, {@link UringError} otherwise.
  */
 export { Ring, SubmissionQueue, CompletionQueue, Cqe, FEATURE_SINCE } from './lib/ring'
-export type { RingOptions, RingParams, SetupFlags, Features } from './lib/ring'
+export type { RingOptions, RingParams, SetupFlags, Features, RunResult } from './lib/ring'
+export { AbortError, SystemError } from './lib/driver'
+export type { RunOptions, RunLinkedOptions, RingStats } from './lib/driver'
 export { op, Op, Nop, Read, Write, Readv, Writev, Fsync, FixedFdInstall, Opcode, AT_FDCWD } from './lib/ops'
 // Each op family's classes, option types and result types.
 export * from './lib/ops-fs'

@@ -32,6 +32,9 @@ export type UringErrorCode =
   | 'ERR_URING_CHAIN_TOO_LONG'
   | 'ERR_URING_UNALIGNED'
   | 'ERR_URING_OP_FAILED'
+  | 'ERR_URING_MULTISHOT'
+  | 'ERR_URING_EVENTFD_IN_USE'
+  | 'ERR_URING_NO_EVENT_LOOP'
   | SetupErrorCode
 
 /** Codes of {@link RingSetupError}. */

@@ -25,12 +25,23 @@ import {
   validateObject,
 } from './errors'
 import { native, LAYOUT } from './native'
-import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './ops'
+import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './opbase'
 import { Probe, OP_TABLE } from './probe'
 import { Registrar } from './registrar'
+import type { RegisteredFd } from './registrar'
 import type { NativeRing, NativeSetupOptions } from '../binding'
+import { Driver } from './driver'
+import type { RingStats, RunLinkedOptions, RunOptions } from './driver'
+import type { SendZc, SendmsgZc } from './ops-net'
 
-/** Options of `new Ring()`: every io_uring_setup flag and parameter. */
+/**
+ * Options of `new Ring()`: every io_uring_setup flag and parameter.
+ *
+ * Unless one of `singleIssuer`, `deferTaskrun`, `coopTaskrun`, `taskrunFlag`, `sqpoll` or
+ * `iopoll` is given (even as `false`), the ring picks the best completion mode the kernel has:
+ * SINGLE_ISSUER + DEFER_TASKRUN (6.1+), else COOP_TASKRUN (5.19+), else neither, each with
+ * TASKRUN_FLAG. `ring.params.flags` says which it got.
+ */
 export interface RingOptions {
   /** SQ size (rounded up to a power of two by the kernel). Default 256; 1 to 32768, more with `clamp`. */
   entries?: number
@@ -70,6 +81,8 @@ const OPTION_KEYS = new Set<string>([
   'entries', 'cqEntries', 'clamp', 'sqpoll', 'iopoll', 'singleIssuer', 'deferTaskrun', 'coopTaskrun',
   'taskrunFlag', 'submitAll', 'attachWq', 'disabled', 'noSqarray', 'dontfork',
 ])
+/** Options that take the taskrun mode out of uring's hands (see `RingOptions`). */
+const MODE_KEYS = ['singleIssuer', 'deferTaskrun', 'coopTaskrun', 'taskrunFlag', 'sqpoll', 'iopoll'] as const
 const BOOL_KEYS = ['clamp', 'iopoll', 'singleIssuer', 'deferTaskrun', 'coopTaskrun', 'taskrunFlag', 'submitAll', 'disabled', 'noSqarray', 'dontfork'] as const
 const SQPOLL_KEYS = new Set<string>(['idleMs', 'cpu'])
 
@@ -122,10 +135,13 @@ const CQE_F_MORE = 1 << 1
 const CQE_F_SOCK_NONEMPTY = 1 << 2
 const CQE_F_NOTIF = 1 << 3
 
-const H_COUNT = 0
-const H_SQ_PENDING = 1
-const H_CQ_READY = 2
-const H_OVERFLOW = 3
+/** @internal Mirror header words (crates/uring-core/src/cqueue.rs). */
+export const H_COUNT = 0
+export const H_SQ_PENDING = 1
+export const H_CQ_READY = 2
+export const H_OVERFLOW = 3
+export const H_IN_FLIGHT = 4
+export const H_ENTERS = 5
 
 /** A completion, copied out of the CQ. */
 export class Cqe {
@@ -210,7 +226,8 @@ interface Chain {
   hard: boolean
 }
 
-interface RingState {
+/** @internal The state a Ring shares with its queues, registrar and driver. */
+export interface RingState {
   native: NativeRing
   staging: Float64Array
   mirror: Int32Array
@@ -238,6 +255,21 @@ interface RingState {
   /** supported[opcode], from the probe at setup. */
   supported: boolean[]
   sqpoll: boolean
+  /** The async driver, once `ring.run()` (or ref/unref/stream) was first used. */
+  drv: DriverHooks | undefined
+  /** CQEs of ops pushed with `ring.sq` that the driver read out of the mirror, for `ring.cq`. */
+  extra: Cqe[]
+  extraPos: number
+}
+
+/** @internal What the ring asks of its driver. */
+export interface DriverHooks {
+  /** Whether the op in `slot` was issued by the driver (its CQEs settle promises). */
+  owns(slot: number): boolean
+  /** A CQE of a driver op (read from the mirror by whoever got there first). */
+  dispatch(slot: number, res: number, flags: number, aux: number): void
+  /** The ring was closed: reject whatever is pending. */
+  closed(): void
 }
 
 /** An io_uring instance. Close it with `ring.close()` or `using ring = new Ring()`. */
@@ -268,7 +300,9 @@ export class Ring implements Disposable {
     const staging = new Float64Array(nextPow2(sq) * stride)
     const capacity = Math.min(Math.max(2 * nextPow2(Math.min(opts.cqEntries ?? sq * 2, 65536)), 64), 16384)
     const mirror = new Int32Array(mirrorHeader + capacity * cqeStride)
-    const r = native.openRing(opts, staging, mirror)
+    const o = options as Record<string, unknown> | undefined
+    const auto = o === undefined || MODE_KEYS.every((k) => o[k] === undefined)
+    const r = native.openRing(opts, staging, mirror, auto)
     if (!('submit' in r)) {
       const f = r as { code: string; errno: number; message: string; options: string[] }
       throw new RingSetupError(f.code as SetupErrorCode, f.errno, f.message, f.options)
@@ -308,10 +342,75 @@ export class Ring implements Disposable {
       closed: false,
       supported: nr.probe().supported,
       sqpoll: (p.flags & 2) !== 0,
+      drv: undefined,
+      extra: [],
+      extraPos: 0,
     }
     this.sq = new SubmissionQueue(this.#s)
     this.cq = new CompletionQueue(this.#s)
     this.registrar = new Registrar(this.#s)
+  }
+
+  #drv: Driver | undefined
+
+  #driver(): Driver {
+    if (this.#drv === undefined) {
+      this.#drv = new Driver(this.#s, this.registrar)
+      this.#s.drv = this.#drv
+    }
+    return this.#drv
+  }
+
+  /**
+   * Runs one op and resolves with its result: a byte count or fd (`res`), a `RegisteredFd` for
+   * a `direct: true` open/accept/socket, or the op's decoded result (statx, accept, recvmsg, ...).
+   * Rejects with a Node-style error (`code` 'ENOENT', negative `errno`, `syscall`, `path`).
+   *
+   * Every op run in the same tick goes to the kernel in one io_uring_enter (from a microtask);
+   * completions that come later wake the event loop. When the SQ is full, ops wait in a queue
+   * and go as room frees. An aborted `signal` cancels the op (IORING_OP_ASYNC_CANCEL): the
+   * promise rejects with an AbortError once the kernel confirms; if the op finished first, it
+   * settles with its real result.
+   */
+  run<O extends Op>(o: O, options?: RunOptions): Promise<RunResult<O>> {
+    return this.#driver().run(o, options) as Promise<RunResult<O>>
+  }
+
+  /**
+   * Runs `ops` as one link chain (IOSQE_IO_LINK, or HARDLINK with `hard: true`) and resolves
+   * with every op's result, in order (`undefined` for skip-success ops, which post nothing when
+   * they succeed). A failure rejects with the first op's error that is not a cancellation; the
+   * error carries `results` and `errors` for each op.
+   */
+  runLinked(ops: readonly Op[], options?: RunLinkedOptions): Promise<unknown[]> {
+    return this.#driver().runLinked(ops, options)
+  }
+
+  /**
+   * Runs a multishot op (acceptMultishot, recvMultishot, readMultishot, pollAdd/timeout with
+   * `multishot`, ...) and yields each completion's result as it comes. Breaking out of the loop
+   * (or aborting `signal`) cancels the op. The iteration throws the op's error, if it fails.
+   */
+  stream<O extends Op>(o: O, options?: RunOptions): AsyncIterableIterator<RunResult<O>> {
+    return this.#driver().stream(o, options) as AsyncIterableIterator<RunResult<O>>
+  }
+
+  /** Ops in flight keep the process alive (the default), like a socket's `ref()`. */
+  ref(): this {
+    if (!this.#s.closed) this.#driver().ref(true)
+    return this
+  }
+
+  /** Ops in flight no longer keep the process alive, like a socket's `unref()`. */
+  unref(): this {
+    if (!this.#s.closed) this.#driver().ref(false)
+    return this
+  }
+
+  /** Debug counters: io_uring_enter calls, driver flushes and wakeups, queued ops. */
+  get stats(): RingStats {
+    if (this.#drv !== undefined) return this.#drv.stats
+    return { enters: this.#s.closed ? 0 : this.#s.mirror[H_ENTERS], flushes: 0, wakeups: 0, queued: 0 }
   }
 
   /** Probes the running kernel's ops with a short-lived ring. */
@@ -375,6 +474,9 @@ export class Ring implements Disposable {
     s.freeSlots.length = 0
     s.pos = 0
     s.mirror[H_COUNT] = 0
+    s.extra.length = 0
+    s.extraPos = 0
+    s.drv?.closed()
     return { cancelled: o.cancelled }
   }
 
@@ -383,19 +485,33 @@ export class Ring implements Disposable {
   }
 }
 
+/**
+ * What `ring.run(op)` resolves with: the op's decoded result where it has a decoder, the byte
+ * count of a zero-copy send, else `res` (or a RegisteredFd for a `direct: true` descriptor).
+ */
+export type RunResult<O> = O extends SendZc | SendmsgZc
+  ? number
+  : O extends { decode(c: Cqe): infer R }
+    ? R
+    : O extends { direct: boolean }
+      ? number | RegisteredFd
+      : number
+
 function nextPow2(n: number): number {
   let p = 1
   while (p < n) p *= 2
   return p
 }
 
-function live(s: RingState): RingState {
+/** @internal */
+export function live(s: RingState): RingState {
   if (s.closed) throw new UringError('ERR_URING_CLOSED', 'the ring is closed')
   return s
 }
 
 /** Moves unread CQEs to the front of the mirror so the next native call appends after them. */
-function compact(s: RingState): void {
+/** @internal */
+export function compact(s: RingState): void {
   const m = s.mirror
   const count = m[H_COUNT]
   if (s.pos === 0) return
@@ -438,7 +554,8 @@ function takeSlot(s: RingState): number {
   return s.freeSlots.length > 0 ? s.freeSlots.pop()! : s.nextSlot++
 }
 
-function releaseSlot(s: RingState, slot: number): void {
+/** @internal */
+export function releaseSlot(s: RingState, slot: number): void {
   const o = s.ops[slot]
   if (o === undefined) return // already free (a chain member freed with its chain)
   o.inFlight--
@@ -454,7 +571,8 @@ function releaseSlot(s: RingState, slot: number): void {
  * frees the chain's skip-success ops; a skip-success op posts only when it fails, and then in a
  * soft chain the kernel ends the chain without CQEs for the rest, so all of it is done.
  */
-function completeSlot(s: RingState, slot: number): void {
+/** @internal */
+export function completeSlot(s: RingState, slot: number): void {
   const c = s.chain[slot]
   if (c === undefined) {
     releaseSlot(s, slot)
@@ -546,28 +664,7 @@ export class SubmissionQueue {
     if (!hasRoom(s, ops.length)) {
       throw new UringError('ERR_URING_SQ_FULL', `a chain of ${ops.length} ops does not fit the ${this.space} free SQ entries; submit() first`)
     }
-    const last = ops[ops.length - 1]
-    if (last instanceof Op && (last.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
-      throw new UringError('ERR_URING_SKIP_SUCCESS', 'the last op of a chain cannot use skipSuccess: its CQE is what frees the chain')
-    }
-    const first = s.staged
-    stageAll(s, ops)
-    const link = hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK
-    const chain: Chain = { slots: [], hard }
-    let skips = false
-    for (let i = 0; i < ops.length; i++) {
-      const at = (first + i) * s.stride
-      let f = s.staging[at + F.FLAGS] & ~(IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
-      if (i < ops.length - 1) f |= link
-      s.staging[at + F.FLAGS] = f
-      const slot = s.staging[at + F.SLOT]
-      chain.slots.push(slot)
-      if ((f & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
-        s.skip[slot] = true
-        skips = true
-      }
-    }
-    if (skips) for (const slot of chain.slots) s.chain[slot] = chain
+    stageLinked(s, ops, hard)
   }
 
   /** Submits everything staged with one io_uring_enter; returns how many ops were submitted. */
@@ -604,19 +701,52 @@ function waitTimeout(options: { timeoutMs?: number } | undefined): number {
  * Whether `n` more ops fit. The pending count in the last header is an upper bound (the kernel
  * only consumes SQEs), so it answers without a native call unless sqpoll may have made room.
  */
-function hasRoom(s: RingState, n: number): boolean {
+/**
+ * @internal Stages `ops` as one link chain (all or none), after the caller checked room: fixes
+ * the link flags and records the chain's skip-success ops. Returns the chain's slots.
+ */
+export function stageLinked(s: RingState, ops: readonly Op[], hard: boolean): number[] {
+  const last = ops[ops.length - 1]
+  if (last instanceof Op && (last.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+    throw new UringError('ERR_URING_SKIP_SUCCESS', 'the last op of a chain cannot use skipSuccess: its CQE is what frees the chain')
+  }
+  const first = s.staged
+  stageAll(s, ops)
+  const link = hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK
+  const chain: Chain = { slots: [], hard }
+  let skips = false
+  for (let i = 0; i < ops.length; i++) {
+    const at = (first + i) * s.stride
+    let f = s.staging[at + F.FLAGS] & ~(IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
+    if (i < ops.length - 1) f |= link
+    s.staging[at + F.FLAGS] = f
+    const slot = s.staging[at + F.SLOT]
+    chain.slots.push(slot)
+    if ((f & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+      s.skip[slot] = true
+      skips = true
+    }
+  }
+  if (skips) for (const slot of chain.slots) s.chain[slot] = chain
+  return chain.slots
+}
+
+/** @internal */
+export function hasRoom(s: RingState, n: number): boolean {
   if (s.sqEntries - s.staged - s.mirror[H_SQ_PENDING] >= n) return true
   return s.sqpoll && s.native.sqSpace() - s.staged >= n
 }
 
-function noSkip(o: Op): void {
+/** @internal */
+export function noSkip(o: Op): void {
   if (o instanceof Op && (o.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
     throw new UringError('ERR_URING_SKIP_SUCCESS', `${o.name} uses skipSuccess: push it with ring.sq.pushLinked(), before the chain's last op (which posts the CQE that frees it)`)
   }
 }
 
 /** Stages ops contiguously: all of them, or (on any error) none. */
-function stageAll(s: RingState, ops: readonly Op[]): void {
+/** @internal */
+export function stageAll(s: RingState, ops: readonly Op[]): void {
   const staged = s.staged
   const nbufs = s.bufs.length
   try {
@@ -633,7 +763,8 @@ function ready(s: RingState): number {
   return s.mirror[H_COUNT] - s.pos
 }
 
-function stage(s: RingState, o: Op): void {
+/** @internal */
+export function stage(s: RingState, o: Op): void {
   if (!(o instanceof Op)) throw invalidType('op', 'an op made by op.*()', o)
   if (!s.supported[o.opcode]) {
     const since = OP_TABLE[o.opcode]?.since ?? '?'
@@ -658,11 +789,19 @@ function stage(s: RingState, o: Op): void {
   s.staged++
 }
 
-/** Fills `c` from mirror entry `i`, and frees the op's slot on its final CQE. */
-function readCqe(s: RingState, i: number, c: Cqe): void {
+/**
+ * Fills `c` from mirror entry `i`, and frees the op's slot on its final CQE. A CQE of an op the
+ * driver issued goes to the driver instead: then it returns false and `c` is untouched.
+ * @internal
+ */
+export function readCqe(s: RingState, i: number, c: Cqe): boolean {
   const at = s.header + i * s.cqeStride
   const m = s.mirror
   const slot = m[at]
+  if (slot >= 0 && s.drv !== undefined && s.drv.owns(slot)) {
+    s.drv.dispatch(slot, m[at + 1], m[at + 2] >>> 0, m[at + 3])
+    return false
+  }
   c.res = m[at + 1]
   c.flags = m[at + 2] >>> 0
   c.aux = m[at + 3]
@@ -671,11 +810,12 @@ function readCqe(s: RingState, i: number, c: Cqe): void {
     // ours; userData is what the sender gave.
     c.userData = c.aux & 0x7fffffff
     c.op = undefined
-    return
+    return true
   }
   c.userData = s.user[slot] ?? 0
   c.op = s.ops[slot]
   if ((c.flags & CQE_F_MORE) === 0) completeSlot(s, slot)
+  return true
 }
 
 /** The completion queue: CQEs copied out of the kernel's ring. */
@@ -698,7 +838,7 @@ export class CompletionQueue implements Iterable<Cqe> {
     } catch (e) {
       throw fromNative(e)
     }
-    return ready(s) + s.mirror[H_CQ_READY]
+    return ready(s) + s.mirror[H_CQ_READY] + s.extra.length - s.extraPos
   }
 
   /**
@@ -713,18 +853,35 @@ export class CompletionQueue implements Iterable<Cqe> {
   /** Reads one CQE into `into` (or a new Cqe). Returns undefined when none is ready. Does not block. */
   next(into?: Cqe): Cqe | undefined {
     const s = live(this.#s)
-    if (s.pos >= s.mirror[H_COUNT]) {
-      compact(s)
-      try {
-        s.native.reap()
-      } catch (e) {
-        throw fromNative(e)
+    for (;;) {
+      if (s.extraPos < s.extra.length) {
+        // Read out of the mirror by the async driver, kept for ring.cq.
+        const e = s.extra[s.extraPos]
+        s.extra[s.extraPos++] = undefined as unknown as Cqe
+        if (s.extraPos === s.extra.length) {
+          s.extra.length = 0
+          s.extraPos = 0
+        }
+        if (into === undefined) return e
+        into.userData = e.userData
+        into.res = e.res
+        into.flags = e.flags
+        into.aux = e.aux
+        into.op = e.op
+        return into
       }
-      if (s.mirror[H_COUNT] === 0) return undefined
+      if (s.pos >= s.mirror[H_COUNT]) {
+        compact(s)
+        try {
+          s.native.reap()
+        } catch (e) {
+          throw fromNative(e)
+        }
+        if (s.mirror[H_COUNT] === 0) return undefined
+      }
+      const c = into ?? new Cqe()
+      if (readCqe(s, s.pos++, c)) return c
     }
-    const c = into ?? new Cqe()
-    readCqe(s, s.pos++, c)
-    return c
   }
 
   /** Every CQE ready now, as new objects. Does not block. */

@@ -12,6 +12,8 @@ pub const H_SQ_PENDING: usize = 1;
 pub const H_CQ_READY: usize = 2;
 pub const H_OVERFLOW: usize = 3;
 pub const H_IN_FLIGHT: usize = 4;
+/// io_uring_enter calls so far (modulo 2^31): a debug counter.
+pub const H_ENTERS: usize = 5;
 
 /// CQE flag bits (IORING_CQE_F_*).
 pub const F_BUFFER: u32 = 1 << 0;

@@ -168,6 +168,8 @@ pub struct Ring<K> {
     /// CQEs reaped while the ring waited for an op of its own; they reach the mirror first.
     stash: VecDeque<Cqe>,
     sync_seq: u64,
+    /// io_uring_enter calls made so far (a debug counter; written to the mirror header).
+    enters: u64,
     pub(crate) reg: Registrar,
 }
 
@@ -190,6 +192,7 @@ impl<K> Ring<K> {
             cqe_buf: Vec::new(),
             stash: VecDeque::new(),
             sync_seq: 0,
+            enters: 0,
             reg: Registrar::default(),
         })
     }
@@ -204,6 +207,11 @@ impl<K> Ring<K> {
 
     pub fn in_flight(&self) -> usize {
         self.in_flight
+    }
+
+    /// How many times this ring has entered the kernel (io_uring_enter), for tests and benchmarks.
+    pub fn enters(&self) -> u64 {
+        self.enters
     }
 
     pub fn fd(&self) -> Result<i32, RingError> {
@@ -369,6 +377,7 @@ impl<K> Ring<K> {
         mirror[cqueue::H_CQ_READY] = (ready + self.stash.len()) as i32;
         mirror[cqueue::H_OVERFLOW] = overflow as i32;
         mirror[cqueue::H_IN_FLIGHT] = self.in_flight as i32;
+        mirror[cqueue::H_ENTERS] = (self.enters & 0x7fff_ffff) as i32;
     }
 
     fn push_staged(&mut self, staging: &[f64], count: usize, bufs: &mut dyn Buffers, keep: Option<K>) -> Result<u32, RingError> {
@@ -522,6 +531,7 @@ impl<K> Ring<K> {
 
     /// Submits what the SQ holds without waiting (used when the SQ is full before a push).
     fn flush_sq(&mut self) -> Result<(), RingError> {
+        self.enters += 1;
         let io = self.io()?;
         match io.submit() {
             Ok(_) => Ok(()),
@@ -582,6 +592,7 @@ impl<K> Ring<K> {
                 }
                 None => None,
             };
+            self.enters += 1;
             let res = match remaining {
                 Some(rem) if want > 0 && ext_arg => {
                     let ts = types::Timespec::from(rem);
@@ -771,6 +782,7 @@ impl<K> Ring<K> {
             let wake = sqpoll && sq.need_wakeup();
             drop(sq);
             let flags = IORING_ENTER_GETEVENTS | if wake { IORING_ENTER_SQ_WAKEUP } else { 0 };
+            self.enters += 1;
             // SAFETY: no argument is passed.
             match unsafe { sys_enter(io, ring_idx, n, 1, flags, std::ptr::null(), 0) } {
                 Ok(_) => {}
@@ -994,6 +1006,25 @@ mod tests {
         assert_eq!(got, (0..8).map(|s| (s, 0)).collect::<Vec<_>>());
         assert_eq!(r.in_flight(), 0);
         assert_eq!(drops.get(), 1, "the batch keepalive is dropped after its last CQE");
+    }
+
+    #[test]
+    fn a_batch_is_one_enter_and_the_mirror_counts_enters() {
+        let Some(mut r) = ring(64, None) else { return };
+        let st = nops(0..64);
+        let mut m = mirror(128);
+        let before = r.enters();
+        let batch = Batch { staging: &st, count: 64, bufs: &mut NoBuffers, keep: None };
+        let out = r.submit(batch, Wait::default(), &mut m).unwrap();
+        assert_eq!(out.pushed, 64);
+        assert_eq!(r.enters() - before, 1, "64 NOPs go to the kernel with one io_uring_enter");
+        assert_eq!(m[cqueue::H_ENTERS] as u64, r.enters() & 0x7fff_ffff);
+        // NOPs complete inside the enter: all 64 CQEs are in the mirror already.
+        assert_eq!(take(&mut m).len(), 64);
+        // A reap with nothing pending (no DEFER_TASKRUN here) needs no syscall at all.
+        let e = r.enters();
+        r.reap(&mut m).unwrap();
+        assert_eq!(r.enters(), e);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::rc::Rc;
 use uring_core::registrar::Region;
 use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
 
+mod driver;
 
 
 fn ring_err(e: RingError) -> napi::Error<String> {
@@ -300,19 +301,43 @@ pub struct NativeCloseOutcome {
     pub leaked: u32,
 }
 
-/// One ring with its staging area and completion mirror.
+/// One ring with its staging area and completion mirror, and (once `driverStart` ran) the
+/// eventfd + libuv poll handle that wake the event loop for completions.
 #[napi]
 pub struct NativeRing {
     ring: Ring<BatchRef>,
     staging: Float64Array,
     mirror: Int32Array,
+    env: sys::napi_env,
+    driver: Option<driver::Driver>,
+    /// The env cleanup hook that closes this ring when its thread ends (registered once ops are
+    /// pushed or the driver starts: from then on the kernel may hold pointers into this env's
+    /// memory, which must not outlive it).
+    hook: Option<driver::HookReg>,
 }
 
+/// The taskrun modes `autoTaskrun` tries, best first: (singleIssuer + deferTaskrun, coopTaskrun), each with taskrunFlag.
+const AUTO_MODES: [(bool, bool); 3] = [(true, false), (false, true), (false, false)];
+
 /// Sets up a ring. Returns the ring, or a `SetupFailure` describing why it could not be.
+/// With `autoTaskrun`, tries SINGLE_ISSUER + DEFER_TASKRUN (6.1), then COOP_TASKRUN (5.19), then
+/// neither, taking the first this kernel accepts.
 #[napi(ts_return_type = "NativeRing | SetupFailure")]
-pub fn open_ring(options: NativeSetupOptions, staging: Float64Array, mirror: Int32Array) -> Either<NativeRing, SetupFailure> {
-    match Ring::new(&SetupOptions::from(&options)) {
-        Ok(ring) => Either::A(NativeRing { ring, staging, mirror }),
+pub fn open_ring(env: Env, options: NativeSetupOptions, staging: Float64Array, mirror: Int32Array, auto_taskrun: Option<bool>) -> Either<NativeRing, SetupFailure> {
+    let base = SetupOptions::from(&options);
+    let modes: &[(bool, bool)] = if auto_taskrun == Some(true) { &AUTO_MODES } else { &[] };
+    let mut result = Ring::new(&base);
+    for (i, &(defer, coop)) in modes.iter().enumerate() {
+        let o = SetupOptions { single_issuer: defer, defer_taskrun: defer, coop_taskrun: coop, taskrun_flag: defer || coop, ..base.clone() };
+        result = Ring::new(&o);
+        // Only "this kernel lacks the flag" moves on to the next mode; any other failure is the answer.
+        match &result {
+            Err(e) if e.code == "ERR_URING_INVALID_OPTION" && i + 1 < modes.len() => continue,
+            _ => break,
+        }
+    }
+    match result {
+        Ok(ring) => Either::A(NativeRing { ring, staging, mirror, env: env.raw(), driver: None, hook: None }),
         Err(e) => Either::B(SetupFailure {
             code: e.code.to_string(),
             errno: e.errno,
@@ -320,6 +345,64 @@ pub fn open_ring(options: NativeSetupOptions, staging: Float64Array, mirror: Int
             options: e.options.iter().map(|s| s.to_string()).collect(),
         }),
     }
+}
+
+/// The env is ending: close the ring (cancel what is in flight and wait for it) and the poll
+/// handle, then tell Node (once libuv has released the handle).
+unsafe extern "C" fn ring_cleanup(_handle: sys::napi_async_cleanup_hook_handle, arg: *mut std::ffi::c_void) {
+    // SAFETY: `arg` is the NativeRing that registered this hook; napi-rs keeps it at this address
+    // until its finalizer, whose Drop removes the hook first (see `teardown`).
+    let r = unsafe { &mut *arg.cast::<NativeRing>() };
+    r.teardown();
+}
+
+impl NativeRing {
+    fn ensure_hook(&mut self) {
+        if self.hook.is_some() || self.ring.is_closed() {
+            return;
+        }
+        let mut h = ptr::null_mut();
+        // SAFETY: registers `self` (at a stable address: napi-rs boxed it when wrapping) with this
+        // env; the hook is removed in `teardown` before `self` can go away.
+        let st = unsafe { sys::napi_add_async_cleanup_hook(self.env, Some(ring_cleanup), (self as *mut NativeRing).cast(), &mut h) };
+        if st == sys::Status::napi_ok {
+            self.hook = Some(driver::HookReg(h));
+        }
+    }
+
+    /// Closes the ring (cancelling and waiting for what is in flight) and the driver; completes
+    /// the cleanup hook once nothing of this ring is left in the env's loop.
+    fn teardown(&mut self) -> uring_core::CloseOutcome {
+        let o = self.ring.close(Duration::from_secs(10));
+        let hook = self.hook.take();
+        match self.driver.take() {
+            Some(d) => d.stop(hook),
+            None => {
+                if let Some(h) = hook {
+                    h.finish();
+                }
+            }
+        }
+        o
+    }
+
+    fn update_ref(&mut self) {
+        if let Some(d) = self.driver.as_mut() {
+            d.update(self.ring.in_flight());
+        }
+    }
+}
+
+impl Drop for NativeRing {
+    fn drop(&mut self) {
+        self.teardown();
+    }
+}
+
+#[napi(object)]
+pub struct DriverStats {
+    /// Times the poll handle woke the loop for this ring.
+    pub wakeups: u32,
 }
 
 #[napi]
@@ -359,8 +442,12 @@ impl NativeRing {
         let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
         let out = self
             .ring
-            .submit(Batch { staging, count: count as usize, bufs: &mut buffers, keep }, Wait { min: wait, timeout }, mirror)
-            .map_err(ring_err)?;
+            .submit(Batch { staging, count: count as usize, bufs: &mut buffers, keep }, Wait { min: wait, timeout }, mirror);
+        if count > 0 {
+            self.ensure_hook();
+        }
+        self.update_ref();
+        let out = out.map_err(ring_err)?;
         let n = out.completions as i32;
         Ok(if out.timed_out { -1 - n } else { n })
     }
@@ -370,7 +457,48 @@ impl NativeRing {
     pub fn reap(&mut self) -> Result<u32, String> {
         // SAFETY: as in `submit`: JS is blocked in this call, so the slice is not aliased.
         let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
-        self.ring.reap(mirror).map_err(ring_err)
+        let r = self.ring.reap(mirror).map_err(ring_err);
+        self.update_ref();
+        r
+    }
+
+    /// Starts the async driver: an eventfd registered with the ring, watched by a libuv poll
+    /// handle on this env's loop, which calls `onWake` (inside a callback scope) when completions
+    /// may be waiting. The handle keeps the loop alive only while ops are in flight.
+    #[napi]
+    pub fn driver_start(&mut self, env: Env, on_wake: Function<(), ()>) -> Result<(), String> {
+        if self.ring.is_closed() {
+            return Err(ring_err(RingError::closed()));
+        }
+        if self.driver.is_some() {
+            return Ok(());
+        }
+        if self.ring.registrar().eventfd {
+            return Err(napi::Error::new("ERR_URING_EVENTFD_IN_USE".to_string(), "an eventfd is registered with this ring (registrar.registerEventfd); the async driver needs the ring's eventfd slot: unregister it first".to_string()));
+        }
+        let ring = &mut self.ring;
+        let d = driver::Driver::start(env.raw(), on_wake.raw(), |efd| {
+            ring.register_eventfd(efd as f64, false).map_err(|e| (e.code.to_string(), e.message))
+        })
+        .map_err(|(code, msg)| napi::Error::new(code, msg))?;
+        self.driver = Some(d);
+        self.ensure_hook();
+        self.update_ref();
+        Ok(())
+    }
+
+    /// `ring.ref()` / `ring.unref()`: whether ops in flight keep the process alive.
+    #[napi]
+    pub fn driver_ref(&mut self, on: bool) {
+        if let Some(d) = self.driver.as_mut() {
+            d.user_ref = on;
+        }
+        self.update_ref();
+    }
+
+    #[napi]
+    pub fn driver_stats(&self) -> DriverStats {
+        DriverStats { wakeups: self.driver.as_ref().map_or(0, |d| d.wakeups()) }
     }
 
     #[napi]
@@ -526,12 +654,21 @@ impl NativeRing {
 
     #[napi]
     pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), String> {
+        self.no_driver_eventfd()?;
         self.ring.register_eventfd(fd, only_async).map_err(ring_err)
     }
 
     #[napi]
     pub fn unregister_eventfd(&mut self) -> Result<(), String> {
+        self.no_driver_eventfd()?;
         self.ring.unregister_eventfd().map_err(ring_err)
+    }
+
+    fn no_driver_eventfd(&self) -> Result<(), String> {
+        if self.driver.is_some() {
+            return Err(napi::Error::new("ERR_URING_EVENTFD_IN_USE".to_string(), "the async driver (ring.run) uses this ring's eventfd; a ring has one".to_string()));
+        }
+        Ok(())
     }
 
     /// Returns `[id, generation]`.
@@ -556,6 +693,7 @@ impl NativeRing {
     #[napi]
     pub fn close(&mut self, grace_ms: Option<u32>) -> NativeCloseOutcome {
         let o = self.ring.close(Duration::from_millis(grace_ms.unwrap_or(10_000) as u64));
+        self.teardown();
         NativeCloseOutcome { cancelled: o.cancelled as u32, leaked: o.leaked as u32 }
     }
 }
