@@ -492,6 +492,10 @@ function printWorkload(r, refNames) {
     if (v.errors.length) notes.push(`${v.name}: ${v.errors.join('; ')}`)
     for (const w of v.warnings || []) notes.push(`${v.name}: ${w}`)
   }
+  const ref = r.variants[0]
+  if (ref.cores != null && ref.cores < 0.85) {
+    notes.push(`${ref.name} had ${ref.cores.toFixed(2)} of a CPU on median: other work shared the CPUs, so absolute rates are low; compare the paired ratios`)
+  }
   if (notes.length) out.push('\n' + notes.map((n) => `- ${n}`).join('\n'))
   if (r.targets.length) {
     out.push('\nTargets (BENCH.md; differences under ~15% are noise on this machine):')
