@@ -305,13 +305,13 @@ function runOnce(cmd, seconds, warmup, straceOut) {
     out = line ? JSON.parse(line) : null
   } catch {}
   const how = r.error ? (r.error.code === 'ETIMEDOUT' ? `timed out after ${timeout / 1000} s` : String(r.error)) : r.signal ? `killed by ${r.signal}` : r.status !== 0 ? `exit code ${r.status}` : null
-  if (out && (out.skipped || out.ops !== undefined)) {
-    if (how) out.warning = `printed its result, then ${how}`
-    return out
-  }
   // The error's own line (a JS "Error: ..." or a C "what: strerror"), else the last line.
   const lines = (r.stderr || '').split('\n').map((l) => l.trim()).filter(Boolean)
   const stderr = lines.find((l) => /^(\w*Error\b|[\w.]+: )/.test(l) && !/^at /.test(l)) ?? lines[lines.length - 1] ?? ''
+  if (out && (out.skipped || out.ops !== undefined)) {
+    if (how) out.warning = `printed its result, then ${how}${stderr ? `: ${stderr}` : ''}`
+    return out
+  }
   return { error: `${how || 'no result line'}${stderr ? `: ${stderr}` : ''}` }
 }
 

@@ -53,6 +53,12 @@ function phase() {
         ...extra,
       }
       process.stdout.write(JSON.stringify(out) + '\n')
+      // Nothing should keep the process alive once the last op is done (a ring left ref'd, a
+      // handle never closed): say so and exit instead of making bench/run.js wait for its timeout.
+      setTimeout(() => {
+        process.stderr.write('the process did not exit within 2 s of its last op: something keeps the event loop alive\n')
+        process.exit(3)
+      }, 2000).unref()
     },
   }
   return p
