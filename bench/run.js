@@ -424,19 +424,25 @@ function runWorkload(key, ctx, opts) {
     const { ops, seconds, cpu, rssKb, opsTotal, rate, warning, ...extra } = ok[ok.length - 1]
     r.info = extra
     r.warnings = [...new Set(ok.map((x) => x.warning).filter(Boolean))]
-    if (r.ref) r.ratio = paired(byId, r.id, r.ref)
+    if (r.ref) {
+      r.ratio = paired(byId, r.id, r.ref)
+      r.cpuRatio = paired(byId, r.id, r.ref, (x) => x.ops / x.cpu)
+    }
   }
   return { key, title: w.title, unit: w.unit, variants: res, targets: checkTargets(key, byId) }
 }
 
-/** Median over rounds of a's rate / b's rate in the same round. */
-function paired(byId, a, b) {
+/**
+ * Median over rounds of a's rate / b's rate in the same round (or of another per-round measure:
+ * ops per CPU second is what the cpuRatio pairs).
+ */
+function paired(byId, a, b, measure = (x) => x.rate) {
   const x = byId.get(a)
   const y = byId.get(b)
   if (!x || !y) return null
   const rs = []
   for (let i = 0; i < Math.min(x.rounds.length, y.rounds.length); i++) {
-    if (x.rounds[i] && y.rounds[i]) rs.push(x.rounds[i].rate / y.rounds[i].rate)
+    if (x.rounds[i] && y.rounds[i]) rs.push(measure(x.rounds[i]) / measure(y.rounds[i]))
   }
   return median(rs)
 }
@@ -465,12 +471,13 @@ function checkTargets(key, byId) {
 
 function printWorkload(r, refNames) {
   const rows = r.variants.map((v) => {
-    if (v.median == null) return [v.name, v.skipped ? 'skipped' : 'failed', '', '', '', '', '', '']
+    if (v.median == null) return [v.name, v.skipped ? 'skipped' : 'failed', ...new Array(7).fill('')]
     return [
       v.name + (v.errors.length ? ' (!)' : ''),
       fmtRate(v.median),
       `${fmtRate(v.min)}-${fmtRate(v.max)}`,
       v.ref ? (v.ratio == null ? '-' : `${v.ratio.toFixed(2)}${v.ref !== r.variants[0].id ? ` (${refNames[v.ref]})` : ''}`) : 'ref',
+      v.ref ? fmtNum(v.cpuRatio, 2) : 'ref',
       v.syscalls ? fmtNum(v.syscalls.perOp, 3) : '-',
       fmtNum(v.cpuPerMillion, 2),
       fmtNum(v.cores, 2),
@@ -480,9 +487,9 @@ function printWorkload(r, refNames) {
   const out = [`\n## ${r.title}\n`]
   out.push(
     table(
-      ['variant', `${r.unit}/s (median)`, 'min-max', 'x C liburing', `syscalls/${r.unit.replace(/s$/, '')}`, `CPU s/1M ${r.unit}`, 'CPUs busy', 'peak RSS'],
+      ['variant', `${r.unit}/s (median)`, 'min-max', 'x C liburing', 'x C per CPU s', `syscalls/${r.unit.replace(/s$/, '')}`, `CPU s/1M ${r.unit}`, 'CPUs busy', 'peak RSS'],
       rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   )
   const notes = []
@@ -494,7 +501,7 @@ function printWorkload(r, refNames) {
   }
   const ref = r.variants[0]
   if (ref.cores != null && ref.cores < 0.85) {
-    notes.push(`${ref.name} had ${ref.cores.toFixed(2)} of a CPU on median: other work shared the CPUs, so absolute rates are low; compare the paired ratios`)
+    notes.push(`${ref.name} had ${ref.cores.toFixed(2)} of a CPU on median: other work shared the CPUs, so rates are low and ratios skewed by who got how much CPU; "x C per CPU s" (ops per CPU second, paired) is steadier`)
   }
   if (notes.length) out.push('\n' + notes.map((n) => `- ${n}`).join('\n'))
   if (r.targets.length) {
