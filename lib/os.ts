@@ -290,14 +290,17 @@ const FLAG_STRINGS: ReadonlyMap<string, number> = new Map<string, number>([
   ['sa+', O_APPEND | O_CREAT | O_RDWR | O_SYNC],
 ])
 
-/** The O_* bits of `flags` (a number as given; a string as node:fs opens it). */
-function openFlags(flags: unknown): number {
+/**
+ * The O_* bits of `flags` (a number as given; a string as node:fs opens it). A direct descriptor
+ * has no process fd, and the kernel refuses O_CLOEXEC for one (EINVAL).
+ */
+function openFlags(flags: unknown, direct: boolean): number {
   if (typeof flags !== 'string') return flags as number // the op checks it
   const f = FLAG_STRINGS.get(flags)
   if (f === undefined) {
     throw new UringError('ERR_INVALID_ARG_VALUE', `The argument "flags" must be a number or one of ${[...FLAG_STRINGS.keys()].map((k) => `'${k}'`).join(', ')}. Received '${flags}'`)
   }
-  return f | O_CLOEXEC
+  return direct ? f : f | O_CLOEXEC
 }
 
 /** Options of `openat` and `open`. */
@@ -325,7 +328,7 @@ export function openat(dirfd: number, path: PathLike, flags: OpenFlags = O_RDONL
   try {
     const r = defaultRing()
     const o = opts(options, OPEN_KEYS)
-    const f = openFlags(flags)
+    const f = openFlags(flags, o?.direct === true)
     let op: Op
     if (o?.resolve !== undefined) {
       // openat2 refuses a mode when nothing is created.
