@@ -40,3 +40,5 @@ export { UringError, RingSetupError } from './lib/errors'
 export type { UringErrorCode, SetupErrorCode, BufferLike } from './lib/errors'
 export { doctor } from './lib/doctor'
 export type { DoctorReport } from './lib/doctor'
+/** `uring/os`: plain async syscalls (`os.read`, `os.open`, `os.statx`, ...) on a default ring per thread. */
+export * as os from './lib/os'
