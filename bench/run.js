@@ -100,6 +100,7 @@ const WORKLOADS = {
   read4k: {
     title: 'Workload 1: 4 KiB random reads from a page-cached file, one thread',
     unit: 'reads',
+    cachedFile: true,
     variants: [
       { id: 'c-uring', name: `C liburing QD${QD} (fixed buf+file)`, c: 'read4k', params: { qd: QD } },
       { id: 'c-pread', name: 'C pread() loop', c: 'pread', ref: 'c-uring' },
@@ -256,21 +257,50 @@ function prepareFile(mb) {
     }
     fs.renameSync(tmp, file)
   }
+  const ctx = { file, size, fincore: which('fincore'), rewarms: 0 }
+  const secs = readThrough(ctx)
+  log(`page-cached ${file}: read in ${secs.toFixed(2)} s (${(mb / 1024 / secs).toFixed(1)} GiB/s)`)
+  return { ...ctx, warmReadSeconds: secs }
+}
+
+/** Reads the whole file once (puts it in the page cache); returns the seconds it took. */
+function readThrough(ctx) {
+  const chunk = Buffer.allocUnsafe(1024 * 1024)
   const t0 = performance.now()
-  const fd = fs.openSync(file, 'r')
+  const fd = fs.openSync(ctx.file, 'r')
   try {
     let pos = 0
-    while (pos < size) {
+    while (pos < ctx.size) {
       const n = fs.readSync(fd, chunk, 0, chunk.length, pos)
-      if (n <= 0) throw new Error(`short read of ${file} at ${pos}`)
+      if (n <= 0) throw new Error(`short read of ${ctx.file} at ${pos}`)
       pos += n
     }
   } finally {
     fs.closeSync(fd)
   }
-  const secs = (performance.now() - t0) / 1000
-  log(`page-cached ${file}: read in ${secs.toFixed(2)} s (${(mb / 1024 / secs).toFixed(1)} GiB/s)`)
-  return { file, size, warmReadSeconds: secs }
+  return (performance.now() - t0) / 1000
+}
+
+/** The fraction of the file in the page cache (fincore, util-linux), or null without fincore. */
+function resident(ctx) {
+  if (!ctx.fincore) return null
+  const r = cp.spawnSync('fincore', ['-b', '-n', '-o', 'RES', ctx.file], { encoding: 'utf8' })
+  const n = Number((r.stdout || '').trim())
+  return r.status === 0 && Number.isFinite(n) ? n / ctx.size : null
+}
+
+/**
+ * Something on this machine drops the page cache now and then, and reads that miss it go to the
+ * disk (and to io_uring's workers): 20-40x slower, a different benchmark. So the file is checked
+ * before every run of a variant and read through again when any of it is gone (always, without
+ * fincore: a cached read-through costs ~0.2 s).
+ */
+function ensureCached(ctx) {
+  const before = resident(ctx)
+  if (before !== null && before >= 0.999) return
+  readThrough(ctx)
+  ctx.rewarms++
+  if (before !== null) log(`  (the file was ${(before * 100).toFixed(0)}% in the page cache: read it through again)`)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +343,23 @@ function runOnce(cmd, seconds, warmup, straceOut) {
     return out
   }
   return { error: `${how || 'no result line'}${stderr ? `: ${stderr}` : ''}` }
+}
+
+/**
+ * Runs `fn` with the workload's file fully in the page cache, and again (once) if part of the
+ * file left the cache while it ran; a run that lost it twice is an error.
+ */
+function runCached(w, ctx, fn) {
+  if (!w.cachedFile) return fn()
+  let out
+  for (let attempt = 0; attempt < 2; attempt++) {
+    ensureCached(ctx)
+    out = fn()
+    const after = resident(ctx)
+    if (after === null || after >= 0.999 || out.error || out.skipped) return out
+    log(`  (${(after * 100).toFixed(0)}% of the file left in the page cache after a run: ${attempt === 0 ? 'running it again' : 'giving up'})`)
+  }
+  return { error: 'the file left the page cache during the run, twice' }
 }
 
 /** Total syscalls in a `strace -c` summary (with -f: every thread), and the count per syscall. */
@@ -359,7 +406,7 @@ function runWorkload(key, ctx, opts) {
     for (const v of order) {
       const r = byId.get(v.id)
       if (r.skipped) continue
-      const out = runOnce(cmds.get(v.id), opts.seconds, opts.warmup)
+      const out = runCached(w, ctx, () => runOnce(cmds.get(v.id), opts.seconds, opts.warmup))
       if (out.skipped) {
         r.skipped = out.skipped
         continue
@@ -387,8 +434,8 @@ function runWorkload(key, ctx, opts) {
         const r = byId.get(v.id)
         if (r.skipped || r.rounds.every((x) => x === null)) continue
         const secs = Math.min(opts.seconds, 1)
-        const full = runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`))
-        const empty = runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`))
+        const full = runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
+        const empty = runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
         if (full.error || empty.error || full.skipped || empty.skipped) {
           r.errors.push(`strace: ${full.error || empty.error || full.skipped || empty.skipped}`)
           continue
@@ -538,7 +585,7 @@ function meta(opts, ctx) {
     commit,
     liburingDev: liburing,
     options: { rounds: opts.rounds, seconds: opts.seconds, warmup: opts.warmup, quick: opts.quick, fileMb: opts.fileMb, strace: opts.strace && ctx.strace },
-    file: ctx.file ? { path: ctx.file, bytes: ctx.size, fsType, warmReadSeconds: ctx.warmReadSeconds } : null,
+    file: ctx.file ? { path: ctx.file, bytes: ctx.size, fsType, warmReadSeconds: ctx.warmReadSeconds, rewarms: ctx.rewarms, residencyChecked: ctx.fincore } : null,
   }
 }
 
