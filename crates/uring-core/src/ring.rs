@@ -28,6 +28,7 @@ const SETUP_IOPOLL: u32 = 1 << 0;
 const SETUP_SQPOLL: u32 = 1 << 1;
 const SETUP_R_DISABLED: u32 = 1 << 6;
 const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
+const SETUP_TASKRUN_FLAG: u32 = 1 << 9;
 const FEAT_EXT_ARG: u32 = 1 << 8;
 const CQE_F_MORE: u32 = 1 << 1;
 const CQE_F_BUFFER: u32 = 1 << 0;
@@ -567,10 +568,11 @@ impl<K> Ring<K> {
             if sqpoll && need_wakeup {
                 enter_flags |= IORING_ENTER_SQ_WAKEUP;
             }
-            let getevents = want > 0
-                || overflow
-                || taskrun
-                || flags & (SETUP_DEFER_TASKRUN | SETUP_IOPOLL) != 0;
+            // DEFER_TASKRUN completion work runs only inside a GETEVENTS enter. With TASKRUN_FLAG
+            // the kernel says when there is some (IORING_SQ_TASKRUN, `taskrun`), so an idle reap
+            // costs no syscall; without it every reap must enter to find out.
+            let defer_blind = flags & SETUP_DEFER_TASKRUN != 0 && flags & SETUP_TASKRUN_FLAG == 0;
+            let getevents = want > 0 || overflow || taskrun || defer_blind || flags & SETUP_IOPOLL != 0;
             if getevents {
                 enter_flags |= IORING_ENTER_GETEVENTS;
             }
@@ -1146,6 +1148,35 @@ mod tests {
                 libc::close(self.0[1]);
             }
         }
+    }
+
+    #[test]
+    fn defer_taskrun_with_taskrun_flag_reaps_without_a_syscall_until_work_is_pending() {
+        let mut o = SetupOptions::new(8);
+        o.single_issuer = true;
+        o.defer_taskrun = true;
+        o.taskrun_flag = true;
+        let Ok(mut r) = Ring::<Token>::new(&o) else {
+            eprintln!("SKIP: DEFER_TASKRUN needs Linux 6.1");
+            return;
+        };
+        let pipe = Pipe::new();
+        let mut bufs = Bufs(vec![vec![0; 4]]);
+        let st = pipe.read(4);
+        let mut m = mirror(8);
+        r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait::default(), &mut m).unwrap();
+        let e = r.enters();
+        r.reap(&mut m).unwrap();
+        assert_eq!(r.enters(), e, "nothing pending: no enter");
+        // SAFETY: writes 4 bytes from a live array to the pipe's write end.
+        assert_eq!(unsafe { libc::write(pipe.0[1], b"ping".as_ptr().cast(), 4) }, 4);
+        // The read completes as deferred task work: IORING_SQ_TASKRUN tells reap to enter for it.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while m[cqueue::H_COUNT] == 0 && Instant::now() < deadline {
+            r.reap(&mut m).unwrap();
+        }
+        assert_eq!(take(&mut m), vec![(0, 4)]);
+        assert_eq!(&bufs.0[0], b"ping");
     }
 
     #[test]
