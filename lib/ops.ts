@@ -69,6 +69,12 @@ export class Nop extends Op {
   protected encodeFields(): void {}
 }
 
+/**
+ * Set only while `uncheckedRead`/`uncheckedWrite` construct: the op is checked once, when it is
+ * staged (where a bad field rejects the run), instead of also where it is made.
+ */
+let deferCheck = false
+
 abstract class ReadWrite extends Op {
   fd: FdLike
   buffer: ReadBuffer
@@ -85,7 +91,7 @@ abstract class ReadWrite extends Op {
     if (options?.bufferOffset !== undefined) this.bufferOffset = options.bufferOffset
     if (options?.length !== undefined) this.length = options.length
     if (options?.rwFlags !== undefined) this.rwFlags = options.rwFlags
-    check(this)
+    if (!deferCheck) check(this)
   }
   protected encodeFields(s: Float64Array, at: number, bufs: unknown[], host: RegistrarHost | undefined): void {
     encodeFd(s, at, this.fd, host)
@@ -122,6 +128,29 @@ export class Read extends ReadWrite {
   }
   get name(): string {
     return isRegistered(this.buffer) ? 'readFixed' : 'read'
+  }
+}
+
+/**
+ * A Read whose fields are checked only when it is staged, for callers that stage it at once
+ * and report errors from there (`uring/os`): one encode per op instead of two. @internal
+ */
+export function uncheckedRead(fd: FdLike, buffer: ReadBuffer, offset: FileOffset): Read {
+  deferCheck = true
+  try {
+    return new Read(fd, buffer, offset, undefined)
+  } finally {
+    deferCheck = false
+  }
+}
+
+/** The Write counterpart of {@link uncheckedRead}. @internal */
+export function uncheckedWrite(fd: FdLike, buffer: WriteBuffer, offset: FileOffset): Write {
+  deferCheck = true
+  try {
+    return new Write(fd, buffer, offset, undefined)
+  } finally {
+    deferCheck = false
   }
 }
 

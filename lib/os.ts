@@ -25,7 +25,7 @@ import { SystemError } from './driver'
 import { BufferLike, UringError, invalidType, validateObject } from './errors'
 import { BufferGroup, RegisteredBuf, RegisteredBufSlice, RegisteredFd } from './registrar'
 import { AT_FDCWD, FdLike, FileOffset, Op } from './opbase'
-import { Read, Write, Readv, Writev, Fsync } from './ops'
+import { Read, Write, Readv, Writev, Fsync, uncheckedRead, uncheckedWrite } from './ops'
 import type { VectorBuffers } from './ops'
 import {
   Openat,
@@ -185,7 +185,7 @@ export function read(fd: FdLike, buffer: IoBuffer, position: FileOffset | null =
   try {
     const r = defaultRing()
     noGroup(buffer)
-    const o = new Read(fd, buffer, position ?? -1, undefined)
+    const o = uncheckedRead(fd, buffer, position ?? -1)
     if (options === undefined) return r.run(o)
     return run(r, o, rwOptions(o, options))
   } catch (e) {
@@ -202,7 +202,7 @@ export function write(fd: FdLike, buffer: IoBuffer, position: FileOffset | null 
   try {
     const r = defaultRing()
     noGroup(buffer)
-    const o = new Write(fd, buffer, position ?? -1, undefined)
+    const o = uncheckedWrite(fd, buffer, position ?? -1)
     if (options === undefined) return r.run(o)
     return run(r, o, rwOptions(o, options))
   } catch (e) {
