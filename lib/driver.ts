@@ -43,6 +43,7 @@ import {
   noSkip,
 } from './ring'
 import { getSystemErrorMap } from 'node:util'
+import { constants as osConstants } from 'node:os'
 
 const CQE_F_MORE = 1 << 1
 const ECANCELED = 125
@@ -64,6 +65,9 @@ export class AbortError extends Error {
 }
 
 const SYSTEM_ERRORS = getSystemErrorMap()
+// libuv's map lacks errnos io_uring ops do return (ETIME of a timeout, ECHILD of waitid, ESTALE, ...):
+// name those from the kernel's table that node:os carries.
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [-v, k]))
 
 /**
  * A failed op, shaped like Node's system errors: `code` ('ENOENT'), `errno` (negative, as Node
@@ -75,7 +79,7 @@ export class SystemError extends UringError {
   path?: string
   dest?: string
   constructor(res: number, syscall: string, path?: string, dest?: string) {
-    const [code, desc] = SYSTEM_ERRORS.get(res) ?? [`E${-res}`, 'unknown error']
+    const [code, desc] = SYSTEM_ERRORS.get(res) ?? [ERRNO_NAMES.get(res) ?? `E${-res}`, 'unknown error']
     let msg = `${code}: ${desc}, ${syscall}`
     if (path !== undefined) msg += ` '${path}'`
     if (dest !== undefined) msg += ` -> '${dest}'`
