@@ -48,6 +48,7 @@ import { constants as osConstants } from 'node:os'
 const CQE_F_MORE = 1 << 1
 const ECANCELED = 125
 const EINTR = 4
+const ETIME = 62
 
 const K_NONE = 0
 const K_RUN = 1
@@ -797,6 +798,10 @@ export class Driver implements DriverHooks {
     const kind = this.#kind[slot]
     const o = s.ops[slot]
     const more = (flags & CQE_F_MORE) !== 0
+    // A timeout that fires posts -ETIME: that is what it is for, not a failure (a multishot one
+    // posts it on every fire). It settles with res: -ETIME when the time passed, 0 when `count`
+    // completions came first.
+    const failed = res < 0 && !(res === -ETIME && o !== undefined && o.opcode === Opcode.TIMEOUT)
     if (kind === K_INTERNAL) {
       if (!more) {
         this.#kind[slot] = K_NONE
@@ -810,7 +815,7 @@ export class Driver implements DriverHooks {
         this.#clearSlot(slot)
         completeSlot(s, slot)
       }
-      if (res < 0) {
+      if (failed) {
         const cancelled = res === -ECANCELED || res === -EINTR
         if (!(st.cancelled && cancelled)) st.error ??= systemError(o, res)
       } else if (!st.cancelled) {
@@ -827,12 +832,12 @@ export class Driver implements DriverHooks {
       const lr = this.#link[slot]!
       const i = lr.slots.indexOf(slot)
       if (more) {
-        if (res < 0) lr.errors[i] = systemError(o, res)
+        if (failed) lr.errors[i] = systemError(o, res)
         else lr.results[i] = this.#valueOrError(o!, slot, res, flags, aux, lr, i)
         return
       }
       if (lr.errors[i] === undefined) {
-        if (res < 0) lr.errors[i] = systemError(o, res)
+        if (failed) lr.errors[i] = systemError(o, res)
         else if (lr.results[i] === undefined) lr.results[i] = this.#valueOrError(o!, slot, res, flags, aux, lr, i)
       }
       // The chain is over once none of its ops is in flight (a skip-success failure in a soft
@@ -853,7 +858,7 @@ export class Driver implements DriverHooks {
       // A zero-copy send: the result now, the buffer's release later; settle with the last CQE.
       if (!this.#hasFirst[slot]) {
         this.#hasFirst[slot] = true
-        this.#first[slot] = res < 0 ? systemError(o, res) : zcBytes(o!, res, this.#valueSafe(o!, slot, res, flags, aux))
+        this.#first[slot] = failed ? systemError(o, res) : zcBytes(o!, res, this.#valueSafe(o!, slot, res, flags, aux))
       }
       return
     }
@@ -868,7 +873,7 @@ export class Driver implements DriverHooks {
     if (hadFirst) {
       if (first instanceof Error) error = first
       else value = first
-    } else if (res < 0) {
+    } else if (failed) {
       error = aborted && (res === -ECANCELED || res === -EINTR) && sig !== undefined ? abortError(sig) : systemError(o, res)
     } else {
       try {
