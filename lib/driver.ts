@@ -826,6 +826,8 @@ export class Driver implements DriverHooks {
         }
       }
       if (!more) this.#endStream(st, undefined)
+      // A failure the op goes on after: stop it, so its final CQE ends the iteration with the error.
+      else if (st.error !== undefined) this.#cancelStream(st)
       return
     }
     if (kind === K_LINK) {
