@@ -450,6 +450,9 @@ export class Driver implements DriverHooks {
     if (signal !== undefined) {
       st.onAbort = (): void => {
         if (st.done) return
+        // Like events.on() and streams: an abort drops what was not read yet; the next read
+        // rejects with the AbortError once the kernel has posted the op's final CQE.
+        st.values.length = 0
         st.error = abortError(signal)
         this.#cancelStream(st)
       }
