@@ -803,8 +803,9 @@ export class Driver implements DriverHooks {
     const more = (flags & CQE_F_MORE) !== 0
     // A timeout that fires posts -ETIME: that is what it is for, not a failure (a multishot one
     // posts it on every fire). It settles with res: -ETIME when the time passed, 0 when `count`
-    // completions came first.
-    const failed = res < 0 && !(res === -ETIME && o !== undefined && o.opcode === Opcode.TIMEOUT)
+    // completions came first. A link timeout whose op finished in time posts -ECANCELED: that
+    // is its success (its -ETIME, the op timed out, is the chain's failure).
+    const failed = res < 0 && !(o !== undefined && ((res === -ETIME && o.opcode === Opcode.TIMEOUT) || (res === -ECANCELED && o.opcode === Opcode.LINK_TIMEOUT)))
     if (kind === K_INTERNAL) {
       if (!more) {
         this.#kind[slot] = K_NONE
