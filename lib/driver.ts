@@ -107,8 +107,10 @@ function pathString(v: unknown): string | undefined {
 /** The error for a CQE with res < 0, naming the op and (where it has them) its paths. */
 export function systemError(o: Op | undefined, res: number): SystemError {
   const any = o as unknown as Record<string, unknown> | undefined
-  const path = any === undefined ? undefined : pathString(any.path ?? any.oldPath ?? any.target)
-  const dest = any === undefined ? undefined : pathString(any.newPath ?? any.linkPath)
+  // The ops' own field names (ops-fs.ts): renameat/linkat oldpath -> newpath, symlinkat
+  // target -> linkpath; as node:fs, `path` is the first and `dest` the second.
+  const path = any === undefined ? undefined : pathString(any.path ?? any.oldpath ?? any.target)
+  const dest = any === undefined ? undefined : pathString(any.newpath ?? any.linkpath)
   return new SystemError(res, o?.name ?? 'io_uring', path, dest)
 }
 
