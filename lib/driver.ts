@@ -77,8 +77,8 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).ma
 export class SystemError extends UringError {
   readonly errno: number
   readonly syscall: string
-  path?: string
-  dest?: string
+  declare path?: string
+  declare dest?: string
   constructor(res: number, syscall: string, path?: string, dest?: string) {
     const [code, desc] = SYSTEM_ERRORS.get(res) ?? [ERRNO_NAMES.get(res) ?? `E${-res}`, 'unknown error']
     let msg = `${code}: ${desc}, ${syscall}`
