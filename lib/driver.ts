@@ -191,14 +191,20 @@ interface Job {
   onAbort: (() => void) | undefined
 }
 
-/** Cancels the op in one slot (an internal op; its own CQE is ignored). */
+/**
+ * Cancels the op in one slot (an internal op; its own CQE is ignored). The kernel matches by
+ * user_data, which is the slot: `targetOp` says which op the cancel is for, so a cancel that
+ * waited for SQ room is dropped if that op completed meanwhile (its slot may hold another).
+ */
 class SlotCancel extends Op {
   readonly opcode = Opcode.ASYNC_CANCEL
   readonly name = 'asyncCancel'
   target: number
-  constructor(target: number) {
+  targetOp: Op
+  constructor(target: number, targetOp: Op) {
     super()
     this.target = target
+    this.targetOp = targetOp
   }
   protected encodeFields(s: Float64Array, at: number): void {
     s[at + F.AUX] = this.target
@@ -571,7 +577,7 @@ export class Driver implements DriverHooks {
       } else if (j.kind === K_STREAM) {
         this.#stageStream(j.stream!)
       } else {
-        this.#stageCancel(j.target)
+        this.#stageCancel(j.target, j.op!)
       }
     }
     if (this.#queueHead === q.length) {
@@ -624,15 +630,20 @@ export class Driver implements DriverHooks {
 
   /** Queues an ASYNC_CANCEL of the op in `slot`. */
   #cancel(slot: number): void {
-    if (hasRoom(this.#s, 1) && this.#queueHead === this.#queue.length) this.#stageCancel(slot)
-    else this.#enqueue({ kind: K_INTERNAL, op: undefined, ops: undefined, hard: false, resolve: undefined, reject: undefined, signal: undefined, link: undefined, stream: undefined, target: slot, onAbort: undefined })
+    const target = this.#s.ops[slot]
+    if (target === undefined) return
+    if (hasRoom(this.#s, 1) && this.#queueHead === this.#queue.length) this.#stageCancel(slot, target)
+    else this.#enqueue({ kind: K_INTERNAL, op: target, ops: undefined, hard: false, resolve: undefined, reject: undefined, signal: undefined, link: undefined, stream: undefined, target: slot, onAbort: undefined })
     this.#schedule()
   }
 
-  #stageCancel(target: number): void {
+  #stageCancel(target: number, targetOp: Op): void {
     const s = this.#s
-    if (s.ops[target] === undefined) return // completed meanwhile
-    stage(s, new SlotCancel(target))
+    // Completed while the cancel waited for room (its slot may hold a newer op by now): nothing
+    // to cancel. Once staged, a cancel is safe: an op that takes the slot later is staged after
+    // it, and the kernel runs the cancel before it even sees that op.
+    if (s.ops[target] !== targetOp || !this.owns(target)) return
+    stage(s, new SlotCancel(target, targetOp))
     this.#own(s.staging[(s.staged - 1) * s.stride + F.SLOT], K_INTERNAL, undefined, undefined, undefined)
     this.#schedule()
   }
