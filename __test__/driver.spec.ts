@@ -353,6 +353,36 @@ for (const mode of MODES) {
     t.is(r.inFlight, 0)
   })
 
+  when(title('an abort that waits for SQ room cancels its own op, never a later op given the same slot'), async (t) => {
+    const a = fifoPair(t)
+    const b = fifoPair(t)
+    const r = mk(t, 8)
+    const ac = new AbortController()
+    const bufA = Buffer.alloc(8)
+    const pa = r.run(op.read(a.fd, bufA, -1), { signal: ac.signal })
+    await r.run(op.nop())
+    t.is(r.inFlight, 1)
+    // In one tick: the read's data arrives, the SQ fills up, a new read waits for room, and the
+    // first read's signal fires (its cancel waits for room behind the new read).
+    fs.writeSync(a.fd, 'first')
+    const nops = Array.from({ length: 8 }, () => r.run(op.nop()))
+    const bufB = Buffer.alloc(8)
+    const pb = tracker(r.run(op.read(b.fd, bufB, -1)))
+    ac.abort()
+    t.is(r.stats.queued, 2, 'the new read and the cancel wait for room')
+    await Promise.all(nops)
+    // The first read finished before its cancel went out: it keeps its real result.
+    t.is(await pa, 5)
+    t.is(bufA.toString('latin1', 0, 5), 'first')
+    await r.run(op.nop())
+    await delay(10)
+    t.false(pb.settled(), 'the new read was not cancelled in its place')
+    t.is(r.inFlight, 1)
+    fs.writeSync(b.fd, 'second')
+    t.is(await pb.promise, 6)
+    t.is(bufB.toString('latin1', 0, 6), 'second')
+  })
+
   when(title('a stream aborted in flight: the iteration throws AbortError and the op is gone'), async (t) => {
     const r = mk(t)
     const ac = new AbortController()
