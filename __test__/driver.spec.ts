@@ -104,6 +104,42 @@ for (const mode of MODES) {
     t.is(wrong, 0, 'the file holds every write at its offset')
   })
 
+  when(title('chains and single ops queued behind a 4-entry SQ: all go out whole and in order'), async (t) => {
+    const file = tmpFile(t, '')
+    const fd = openFile(t, file, 'r+')
+    const r = mk(t, 4)
+    const ps: Promise<unknown>[] = []
+    for (let i = 0; i < 60; i++) {
+      const at = i * 4
+      if (i % 2 === 0) ps.push(r.runLinked([op.write(fd, Buffer.from('a'), at), op.write(fd, Buffer.from('b'), at + 1), op.write(fd, Buffer.from('c'), at + 2)]))
+      else ps.push(r.run(op.write(fd, Buffer.from('xyz'), at)))
+      ps.push(r.run(op.write(fd, Buffer.from('|'), at + 3)))
+    }
+    const res = await Promise.all(ps)
+    t.deepEqual(res[0], [1, 1, 1])
+    t.is(res[2], 3)
+    t.is(r.stats.queued, 0)
+    t.is(fs.readFileSync(file, 'latin1'), 'abc|xyz|'.repeat(30))
+  })
+
+  when(title('more completions at once than the CQ holds: none is lost'), async (t) => {
+    const r = mk(t, 4)
+    t.is(r.params.cqEntries, 8)
+    const pipes = Array.from({ length: 40 }, () => fifoPair(t))
+    const bufs = pipes.map(() => Buffer.alloc(8))
+    const reads = pipes.map((p, i) => r.run(op.read(p.fd, bufs[i], -1)))
+    const timers = Array.from({ length: 40 }, () => r.run(op.timeout(15)))
+    await r.run(op.nop())
+    t.is(r.inFlight, 80)
+    // All 40 reads become ready in this one tick, the timers all fire together: 80 CQEs for 8 CQ entries.
+    for (let i = 0; i < pipes.length; i++) fs.writeSync(pipes[i].fd, `p${i}`)
+    const res = await Promise.all(reads)
+    for (let i = 0; i < pipes.length; i++) t.is(bufs[i].toString('latin1', 0, res[i]), `p${i}`)
+    t.true((await Promise.all(timers)).every((v) => v === -62))
+    t.is(r.inFlight, 0)
+    t.is(r.cq.overflow, 0, 'nothing dropped')
+  })
+
   when(title('ops issued in later ticks each go in their own flush, and a tick with nothing issued makes no call'), async (t) => {
     const r = mk(t)
     await r.run(op.nop())
