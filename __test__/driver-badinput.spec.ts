@@ -437,3 +437,25 @@ test('ring.sq.push + ring.cq next to ring.run: each CQE goes to whoever issued i
   t.deepEqual(r.cq.drain().map((c) => [c.userData, c.res]), [[43, 5]])
   t.is(r.inFlight, 0)
 })
+
+test('ops staged by run() go with a synchronous submit of the same tick; their promises still settle', async (t) => {
+  const r = ring(t)
+  const p = r.run(op.nop())
+  r.sq.push(op.nop({ userData: 5 }))
+  t.is(r.sq.submitAndWait(2, { timeoutMs: 5000 }), 2, 'the driver\'s op and the hand-pushed one went together')
+  t.deepEqual(r.cq.drain().map((c) => c.userData), [5], 'ring.cq sees only its own op')
+  t.is(await p, 0)
+  // A synchronous wait that meets only a driver op's completion: the promise settles.
+  const tm = r.run(op.timeout(5))
+  r.sq.submitAndWait(1, { timeoutMs: 5000 })
+  t.deepEqual(r.cq.drain(), [])
+  t.is(await tm, -62)
+  t.is(r.inFlight, 0)
+})
+
+test('run() on a ring set up disabled rejects with ERR_URING_DISABLED_RING until enable()', async (t) => {
+  const r = ring(t, { disabled: true })
+  await rejectsCode(t, r.run(op.nop()), 'ERR_URING_DISABLED_RING', 'disabled')
+  r.enable()
+  t.is(await r.run(op.nop()), 0)
+})
