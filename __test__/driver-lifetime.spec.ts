@@ -147,3 +147,19 @@ test('a throw inside a user\'s .then is an unhandled rejection; the driver goes 
   t.true(r.lines.includes('nop 0'), 'and a later run too')
   t.true(r.lines.includes('got second'), 'and a later wakeup after a throw inside one')
 })
+
+test('process.exit() with a read in flight exits with its code (the ring is closed on the way out)', async (t) => {
+  const c = start(t, 'exit-call', mkfifo(t))
+  const r = await c.exited
+  t.is(r.signal, null, r.stderr)
+  t.is(r.code, 7, r.stderr)
+  t.deepEqual(r.lines, ['reading inFlight=1'])
+})
+
+test('an uncaught exception with a read in flight exits with code 1, not a crash of the addon', async (t) => {
+  const c = start(t, 'uncaught', mkfifo(t))
+  const r = await c.exited
+  t.is(r.signal, null, r.stderr)
+  t.is(r.code, 1)
+  t.true(r.stderr.includes('boom'), r.stderr)
+})

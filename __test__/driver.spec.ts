@@ -7,6 +7,7 @@
  */
 import test from 'ava'
 import * as fs from 'node:fs'
+import { getEventListeners } from 'node:events'
 import { spawn } from 'node:child_process'
 import { Ring, op } from '../index'
 import type { Op } from '../index'
@@ -418,6 +419,46 @@ for (const mode of MODES) {
     fs.writeSync(b.fd, 'second')
     t.is(await pb.promise, 6)
     t.is(bufB.toString('latin1', 0, 6), 'second')
+  })
+
+  when(title('a chain and a stream aborted while queued for SQ room: neither reaches the kernel'), async (t) => {
+    const file = tmpFile(t, 'keep')
+    const fd = openFile(t, file, 'r+')
+    const r = mk(t, 4)
+    const ac = new AbortController()
+    const nops = Array.from({ length: 4 }, () => r.run(op.nop()))
+    const chain = r.runLinked([op.write(fd, Buffer.from('XX'), 0), op.write(fd, Buffer.from('YY'), 2)], { signal: ac.signal })
+    const it = r.stream(op.timeout(1, { multishot: true }), { signal: ac.signal })
+    const first = it.next()
+    const after = r.run(op.write(fd, Buffer.from('!'), 4))
+    t.is(r.stats.queued, 3)
+    ac.abort()
+    t.is(r.stats.queued, 1, 'both left the queue')
+    isAbortError(t, await t.throwsAsync(chain), ac.signal, 'queued chain')
+    isAbortError(t, await t.throwsAsync(first), ac.signal, 'queued stream')
+    await Promise.all(nops)
+    t.is(await after, 1)
+    t.is(fs.readFileSync(file, 'latin1'), 'keep!')
+    t.is(r.inFlight, 0)
+  })
+
+  when(title('abort listeners are removed once runs, chains and streams settle (no leak on a long-lived signal)'), async (t) => {
+    const r = mk(t, 4)
+    const ac = new AbortController()
+    const count = (): number => getEventListeners(ac.signal, 'abort').length
+    for (let round = 0; round < 3; round++) {
+      // Staged, queued (SQ of 4), chains and a stream, all on the one signal.
+      const ps: Promise<unknown>[] = []
+      for (let i = 0; i < 20; i++) ps.push(r.run(op.nop(), { signal: ac.signal }))
+      ps.push(r.runLinked([op.nop(), op.nop()], { signal: ac.signal }))
+      t.true(count() > 0)
+      await Promise.all(ps)
+      for await (const _ of r.stream(op.timeout(1, { multishot: 2 }), { signal: ac.signal })) {
+        if (round === 1) break // and a stream left early: its listener goes with its final CQE
+      }
+      for (let k = 0; k < 40 && r.inFlight > 0; k++) await delay(5)
+      t.is(count(), 0, `round ${round}: no listener left`)
+    }
   })
 
   when(title('a stream aborted in flight: the iteration throws AbortError and the op is gone'), async (t) => {
