@@ -20,8 +20,8 @@ interface Child {
   exitCode: () => number | null
 }
 
-function start(t: ExecutionContext, which: string, fifo: string): Child {
-  const child = spawn(process.execPath, [fixture('driver-lifetime.js'), which, fifo], { stdio: ['ignore', 'pipe', 'pipe'] })
+function start(t: ExecutionContext, which: string, fifo: string, nodeArgs: string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, fixture('driver-lifetime.js'), which, fifo], { stdio: ['ignore', 'pipe', 'pipe'] })
   // A child that never exits fails the test instead of hanging it.
   const guard = setTimeout(() => child.kill('SIGKILL'), 15_000)
   t.teardown(() => {
@@ -162,4 +162,11 @@ test('an uncaught exception with a read in flight exits with code 1, not a crash
   t.is(r.signal, null, r.stderr)
   t.is(r.code, 1)
   t.true(r.stderr.includes('boom'), r.stderr)
+})
+
+test('garbage collection: an idle ring nobody holds is collected and closed; an unref\'d one with a read in flight is not, and its promise settles', async (t) => {
+  const c = start(t, 'gc', mkfifo(t), ['--expose-gc'])
+  const r = await c.exited
+  exitedCleanly(t, r, 'gc')
+  t.deepEqual(r.lines, ['open 2', 'after gc 1', 'got late'])
 })
