@@ -43,10 +43,12 @@ import {
   noSkip,
 } from './ring'
 import { getSystemErrorMap } from 'node:util'
+import { constants as osConstants } from 'node:os'
 
 const CQE_F_MORE = 1 << 1
 const ECANCELED = 125
 const EINTR = 4
+const ETIME = 62
 
 const K_NONE = 0
 const K_RUN = 1
@@ -64,6 +66,9 @@ export class AbortError extends Error {
 }
 
 const SYSTEM_ERRORS = getSystemErrorMap()
+// libuv's map lacks errnos io_uring ops do return (ETIME of a timeout, ECHILD of waitid, ESTALE, ...):
+// name those from the kernel's table that node:os carries.
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [-v, k]))
 
 /**
  * A failed op, shaped like Node's system errors: `code` ('ENOENT'), `errno` (negative, as Node
@@ -72,10 +77,10 @@ const SYSTEM_ERRORS = getSystemErrorMap()
 export class SystemError extends UringError {
   readonly errno: number
   readonly syscall: string
-  path?: string
-  dest?: string
+  declare path?: string
+  declare dest?: string
   constructor(res: number, syscall: string, path?: string, dest?: string) {
-    const [code, desc] = SYSTEM_ERRORS.get(res) ?? [`E${-res}`, 'unknown error']
+    const [code, desc] = SYSTEM_ERRORS.get(res) ?? [ERRNO_NAMES.get(res) ?? `E${-res}`, 'unknown error']
     let msg = `${code}: ${desc}, ${syscall}`
     if (path !== undefined) msg += ` '${path}'`
     if (dest !== undefined) msg += ` -> '${dest}'`
@@ -102,8 +107,10 @@ function pathString(v: unknown): string | undefined {
 /** The error for a CQE with res < 0, naming the op and (where it has them) its paths. */
 export function systemError(o: Op | undefined, res: number): SystemError {
   const any = o as unknown as Record<string, unknown> | undefined
-  const path = any === undefined ? undefined : pathString(any.path ?? any.oldPath ?? any.target)
-  const dest = any === undefined ? undefined : pathString(any.newPath ?? any.linkPath)
+  // The ops' own field names (ops-fs.ts): renameat/linkat oldpath -> newpath, symlinkat
+  // target -> linkpath; as node:fs, `path` is the first and `dest` the second.
+  const path = any === undefined ? undefined : pathString(any.path ?? any.oldpath ?? any.target)
+  const dest = any === undefined ? undefined : pathString(any.newpath ?? any.linkpath)
   return new SystemError(res, o?.name ?? 'io_uring', path, dest)
 }
 
@@ -184,14 +191,20 @@ interface Job {
   onAbort: (() => void) | undefined
 }
 
-/** Cancels the op in one slot (an internal op; its own CQE is ignored). */
+/**
+ * Cancels the op in one slot (an internal op; its own CQE is ignored). The kernel matches by
+ * user_data, which is the slot: `targetOp` says which op the cancel is for, so a cancel that
+ * waited for SQ room is dropped if that op completed meanwhile (its slot may hold another).
+ */
 class SlotCancel extends Op {
   readonly opcode = Opcode.ASYNC_CANCEL
   readonly name = 'asyncCancel'
   target: number
-  constructor(target: number) {
+  targetOp: Op
+  constructor(target: number, targetOp: Op) {
     super()
     this.target = target
+    this.targetOp = targetOp
   }
   protected encodeFields(s: Float64Array, at: number): void {
     s[at + F.AUX] = this.target
@@ -445,6 +458,9 @@ export class Driver implements DriverHooks {
     if (signal !== undefined) {
       st.onAbort = (): void => {
         if (st.done) return
+        // Like events.on() and streams: an abort drops what was not read yet; the next read
+        // rejects with the AbortError once the kernel has posted the op's final CQE.
+        st.values.length = 0
         st.error = abortError(signal)
         this.#cancelStream(st)
       }
@@ -561,7 +577,7 @@ export class Driver implements DriverHooks {
       } else if (j.kind === K_STREAM) {
         this.#stageStream(j.stream!)
       } else {
-        this.#stageCancel(j.target)
+        this.#stageCancel(j.target, j.op!)
       }
     }
     if (this.#queueHead === q.length) {
@@ -614,15 +630,20 @@ export class Driver implements DriverHooks {
 
   /** Queues an ASYNC_CANCEL of the op in `slot`. */
   #cancel(slot: number): void {
-    if (hasRoom(this.#s, 1) && this.#queueHead === this.#queue.length) this.#stageCancel(slot)
-    else this.#enqueue({ kind: K_INTERNAL, op: undefined, ops: undefined, hard: false, resolve: undefined, reject: undefined, signal: undefined, link: undefined, stream: undefined, target: slot, onAbort: undefined })
+    const target = this.#s.ops[slot]
+    if (target === undefined) return
+    if (hasRoom(this.#s, 1) && this.#queueHead === this.#queue.length) this.#stageCancel(slot, target)
+    else this.#enqueue({ kind: K_INTERNAL, op: target, ops: undefined, hard: false, resolve: undefined, reject: undefined, signal: undefined, link: undefined, stream: undefined, target: slot, onAbort: undefined })
     this.#schedule()
   }
 
-  #stageCancel(target: number): void {
+  #stageCancel(target: number, targetOp: Op): void {
     const s = this.#s
-    if (s.ops[target] === undefined) return // completed meanwhile
-    stage(s, new SlotCancel(target))
+    // Completed while the cancel waited for room (its slot may hold a newer op by now): nothing
+    // to cancel. Once staged, a cancel is safe: an op that takes the slot later is staged after
+    // it, and the kernel runs the cancel before it even sees that op.
+    if (s.ops[target] !== targetOp || !this.owns(target)) return
+    stage(s, new SlotCancel(target, targetOp))
     this.#own(s.staging[(s.staged - 1) * s.stride + F.SLOT], K_INTERNAL, undefined, undefined, undefined)
     this.#schedule()
   }
@@ -793,6 +814,11 @@ export class Driver implements DriverHooks {
     const kind = this.#kind[slot]
     const o = s.ops[slot]
     const more = (flags & CQE_F_MORE) !== 0
+    // A timeout that fires posts -ETIME: that is what it is for, not a failure (a multishot one
+    // posts it on every fire). It settles with res: -ETIME when the time passed, 0 when `count`
+    // completions came first. A link timeout whose op finished in time posts -ECANCELED: that
+    // is its success (its -ETIME, the op timed out, is the chain's failure).
+    const failed = res < 0 && !(o !== undefined && ((res === -ETIME && o.opcode === Opcode.TIMEOUT) || (res === -ECANCELED && o.opcode === Opcode.LINK_TIMEOUT)))
     if (kind === K_INTERNAL) {
       if (!more) {
         this.#kind[slot] = K_NONE
@@ -806,7 +832,7 @@ export class Driver implements DriverHooks {
         this.#clearSlot(slot)
         completeSlot(s, slot)
       }
-      if (res < 0) {
+      if (failed) {
         const cancelled = res === -ECANCELED || res === -EINTR
         if (!(st.cancelled && cancelled)) st.error ??= systemError(o, res)
       } else if (!st.cancelled) {
@@ -817,18 +843,20 @@ export class Driver implements DriverHooks {
         }
       }
       if (!more) this.#endStream(st, undefined)
+      // A failure the op goes on after: stop it, so its final CQE ends the iteration with the error.
+      else if (st.error !== undefined) this.#cancelStream(st)
       return
     }
     if (kind === K_LINK) {
       const lr = this.#link[slot]!
       const i = lr.slots.indexOf(slot)
       if (more) {
-        if (res < 0) lr.errors[i] = systemError(o, res)
+        if (failed) lr.errors[i] = systemError(o, res)
         else lr.results[i] = this.#valueOrError(o!, slot, res, flags, aux, lr, i)
         return
       }
       if (lr.errors[i] === undefined) {
-        if (res < 0) lr.errors[i] = systemError(o, res)
+        if (failed) lr.errors[i] = systemError(o, res)
         else if (lr.results[i] === undefined) lr.results[i] = this.#valueOrError(o!, slot, res, flags, aux, lr, i)
       }
       // The chain is over once none of its ops is in flight (a skip-success failure in a soft
@@ -849,7 +877,7 @@ export class Driver implements DriverHooks {
       // A zero-copy send: the result now, the buffer's release later; settle with the last CQE.
       if (!this.#hasFirst[slot]) {
         this.#hasFirst[slot] = true
-        this.#first[slot] = res < 0 ? systemError(o, res) : zcBytes(o!, res, this.#valueSafe(o!, slot, res, flags, aux))
+        this.#first[slot] = failed ? systemError(o, res) : zcBytes(o!, res, this.#valueSafe(o!, slot, res, flags, aux))
       }
       return
     }
@@ -864,7 +892,7 @@ export class Driver implements DriverHooks {
     if (hadFirst) {
       if (first instanceof Error) error = first
       else value = first
-    } else if (res < 0) {
+    } else if (failed) {
       error = aborted && (res === -ECANCELED || res === -EINTR) && sig !== undefined ? abortError(sig) : systemError(o, res)
     } else {
       try {

@@ -108,6 +108,9 @@ pub struct Driver {
     wake: *mut Wake,
     /// Whether the handle currently keeps the loop alive.
     referenced: bool,
+    /// Whether the JS callback (and through it the ring) is held strongly: while ops are in
+    /// flight, whatever `user_ref` says, so an unref'd ring is not collected under them.
+    strong: bool,
     /// `ring.ref()` / `ring.unref()`.
     pub user_ref: bool,
 }
@@ -227,7 +230,7 @@ impl Driver {
             (uv.unref)(handle);
             (uv.poll_start)(handle, UV_READABLE, on_readable)
         };
-        let d = Driver { uv, handle, wake, referenced: false, user_ref: true };
+        let d = Driver { uv, handle, wake, referenced: false, strong: false, user_ref: true };
         if r != 0 {
             d.stop(None);
             return Err(("ERR_URING_NO_EVENT_LOOP".into(), format!("uv_poll_start failed ({r})")));
@@ -239,24 +242,32 @@ impl Driver {
         Ok(d)
     }
 
-    /// Keeps the loop alive (and the JS callback reachable) exactly while ops are in flight,
-    /// unless the user called `unref()`.
+    /// Keeps the loop alive exactly while ops are in flight, unless the user called `unref()`;
+    /// keeps the JS callback (and so the ring and its pending promises) reachable while ops are
+    /// in flight in any case: `unref()` lets the process exit, it must not let the ring be
+    /// collected (and closed) under a pending op whose promise the user still holds.
     pub fn update(&mut self, in_flight: usize) {
-        let want = self.user_ref && in_flight > 0;
-        if want == self.referenced {
-            return;
-        }
-        self.referenced = want;
+        let busy = in_flight > 0;
+        let want = self.user_ref && busy;
         // SAFETY: the handle is live until `stop`; the reference belongs to `wake.env`.
         unsafe {
-            let w = &*self.wake;
-            let mut n = 0;
-            if want {
-                (self.uv.ref_)(self.handle);
-                sys::napi_reference_ref(w.env, w.func, &mut n);
-            } else {
-                (self.uv.unref)(self.handle);
-                sys::napi_reference_unref(w.env, w.func, &mut n);
+            if want != self.referenced {
+                self.referenced = want;
+                if want {
+                    (self.uv.ref_)(self.handle);
+                } else {
+                    (self.uv.unref)(self.handle);
+                }
+            }
+            if busy != self.strong {
+                self.strong = busy;
+                let w = &*self.wake;
+                let mut n = 0;
+                if busy {
+                    sys::napi_reference_ref(w.env, w.func, &mut n);
+                } else {
+                    sys::napi_reference_unref(w.env, w.func, &mut n);
+                }
             }
         }
     }
