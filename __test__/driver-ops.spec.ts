@@ -84,7 +84,7 @@ netTest('a TCP connection driven by ring.run: accept waits for the peer, recv fo
   t.false(accepting.settled(), 'no peer yet')
   const c = client(t, port)
   const { fd: conn, address } = await accepting.promise
-  closeLater(t, conn)
+  closeLater(t, conn as number)
   t.is(address?.family, 'ipv4')
   t.is<unknown, unknown>((address as { port: number }).port, c.localPort, 'the peer address is the Node socket\'s')
   // recv waits for the peer.
@@ -111,7 +111,7 @@ zcTest('a zero-copy send through ring.run resolves with the byte count once the 
   const { fd, port } = await listener(t, r)
   const c = client(t, port)
   const { fd: conn } = await r.run(op.accept(fd))
-  closeLater(t, conn)
+  closeLater(t, conn as number)
   const payload = pattern(100_000, 7)
   const got = received(c, payload.length)
   const zc = op.sendZc(conn, payload)
@@ -193,4 +193,19 @@ test('a statx through ring.run decodes to a StatxResult matching fs.statSync', a
   t.is(st.size, 12)
   t.is(st.ino, ns.ino)
   t.is(st.mode, ns.mode)
+})
+
+netTest('a direct accept through ring.run resolves with { fd: RegisteredFd, address }, and the connection carries bytes', async (t) => {
+  const r = ring(t)
+  r.registrar.reserveFiles(4)
+  const { fd, port } = await listener(t, r)
+  const c = client(t, port)
+  const got = new Promise<Buffer>((resolve) => c.once('data', resolve))
+  const a = await r.run(op.accept(fd, { direct: true }))
+  t.true(a.fd instanceof RegisteredFd, String(a.fd))
+  t.is(a.address?.family, 'ipv4')
+  const conn = a.fd as RegisteredFd
+  t.is(await r.run(op.send(conn, Buffer.from('direct hello'))), 12)
+  t.is((await got).toString(), 'direct hello')
+  t.is(await r.run(op.close(conn)), 0)
 })

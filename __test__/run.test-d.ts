@@ -18,7 +18,7 @@ export async function runTypeTests(): Promise<void> {
   const n: number = await ring.run(op.read(3, buf, 0))
   const st: StatxResult = await ring.run(op.statx(AT_FDCWD, '/'))
   const fd: number | RegisteredFd = await ring.run(op.openat(AT_FDCWD, '/', 0))
-  const acc: AcceptResult = await ring.run(op.accept(3))
+  const acc: Omit<AcceptResult, 'fd'> & { fd: number | RegisteredFd } = await ring.run(op.accept(3))
   const zc: number = await ring.run(op.sendZc(3, buf))
   expectType<Equal<RunResult<ReturnType<typeof op.nop>>, number>>()
   expectType<Equal<RunResult<ReturnType<typeof op.statx>>, StatxResult>>()

@@ -762,7 +762,7 @@ export class Driver implements DriverHooks {
     if (s.closed) return
     compact(s)
     try {
-      s.native.reap()
+      s.native.wakeReap()
     } catch {
       return
     }
@@ -935,8 +935,17 @@ export class Driver implements DriverHooks {
     c.aux = aux
     c.op = o
     try {
-      if (dec !== undefined) return dec.call(o, c)
-      if ((o as unknown as { direct?: unknown }).direct === true) return this.#registrar.directFd(c)
+      const direct = (o as unknown as { direct?: unknown }).direct === true && aux !== 0
+      if (dec !== undefined) {
+        const v = dec.call(o, c)
+        // A direct accept decodes to { fd: slot, address }: give the slot as a handle, as for
+        // a direct openat or socket (the generation in aux makes it a RegisteredFd).
+        if (direct && v !== null && typeof v === 'object' && typeof (v as { fd?: unknown }).fd === 'number') {
+          return { ...(v as object), fd: this.#registrar.directFd(c) }
+        }
+        return v
+      }
+      if (direct) return this.#registrar.directFd(c)
       return res
     } finally {
       c.op = undefined

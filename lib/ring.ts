@@ -32,7 +32,7 @@ import type { RegisteredFd } from './registrar'
 import type { NativeRing, NativeSetupOptions } from '../binding'
 import { Driver } from './driver'
 import type { RingStats, RunLinkedOptions, RunOptions } from './driver'
-import type { SendZc, SendmsgZc } from './ops-net'
+import type { Accept, AcceptResult, SendZc, SendmsgZc } from './ops-net'
 
 /**
  * Options of `new Ring()`: every io_uring_setup flag and parameter.
@@ -487,10 +487,13 @@ export class Ring implements Disposable {
 
 /**
  * What `ring.run(op)` resolves with: the op's decoded result where it has a decoder, the byte
- * count of a zero-copy send, else `res` (or a RegisteredFd for a `direct: true` descriptor).
+ * count of a zero-copy send, else `res` (or a RegisteredFd for a `direct: true` descriptor, also
+ * as the `fd` of a direct accept).
  */
 export type RunResult<O> = O extends SendZc | SendmsgZc
   ? number
+  : O extends Accept
+    ? Omit<AcceptResult, 'fd'> & { fd: number | RegisteredFd }
   : O extends { decode(c: Cqe): infer R }
     ? R
     : O extends { direct: boolean }

@@ -272,6 +272,14 @@ impl Driver {
         }
     }
 
+    /// Clears the eventfd's count (non-blocking): signals for completions already reaped.
+    pub fn drain(&self) {
+        let mut v = 0u64;
+        // SAFETY: reads 8 bytes into `v` from our non-blocking eventfd, alive while the driver is;
+        // EAGAIN (nothing to clear) is fine.
+        unsafe { libc::read((*self.wake).efd, (&mut v as *mut u64).cast(), 8) };
+    }
+
     /// How many times the poll callback has run.
     pub fn wakeups(&self) -> u32 {
         // SAFETY: the Wake lives as long as the driver.

@@ -462,6 +462,23 @@ impl NativeRing {
         r
     }
 
+    /// The driver's reap after a wakeup: copies completions out, clears the eventfd of the
+    /// signals those completions (and the completion work a DEFER_TASKRUN reap runs) made, then
+    /// looks once more, so a completion that came in between is not left without a signal.
+    /// Without this every later completion on a DEFER_TASKRUN ring woke the loop twice.
+    #[napi]
+    pub fn wake_reap(&mut self) -> Result<u32, String> {
+        // SAFETY: as in `submit`: JS is blocked in this call, so the slice is not aliased.
+        let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
+        let mut n = self.ring.reap(mirror).map_err(ring_err)?;
+        if let Some(d) = self.driver.as_ref() {
+            d.drain();
+            n += self.ring.reap(mirror).map_err(ring_err)?;
+        }
+        self.update_ref();
+        Ok(n)
+    }
+
     /// Starts the async driver: an eventfd registered with the ring, watched by a libuv poll
     /// handle on this env's loop, which calls `onWake` (inside a callback scope) when completions
     /// may be waiting. The handle keeps the loop alive only while ops are in flight.
