@@ -451,7 +451,9 @@ for (const mode of MODES) {
       const ps: Promise<unknown>[] = []
       for (let i = 0; i < 20; i++) ps.push(r.run(op.nop(), { signal: ac.signal }))
       ps.push(r.runLinked([op.nop(), op.nop()], { signal: ac.signal }))
-      t.true(count() > 0)
+      // One listener for the signal however many ops share it: 21 would pass EventTarget's
+      // limit of 10 and make Node print a MaxListenersExceededWarning.
+      t.is(count(), 1)
       await Promise.all(ps)
       for await (const _ of r.stream(op.timeout(1, { multishot: 2 }), { signal: ac.signal })) {
         if (round === 1) break // and a stream left early: its listener goes with its final CQE

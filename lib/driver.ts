@@ -263,6 +263,36 @@ export class Driver implements DriverHooks {
   readonly #queue: Job[] = []
   #queueHead = 0
   readonly #cqe = new Cqe()
+  /**
+   * One 'abort' listener per signal, however many ops share it (a listener per op would pass
+   * EventTarget's limit of 10 and make Node warn of a leak).
+   */
+  readonly #hub = new Map<AbortSignal, { fns: Set<() => void>; fire: () => void }>()
+
+  #listen(sig: AbortSignal, fn: () => void): void {
+    let e = this.#hub.get(sig)
+    if (e === undefined) {
+      const fns = new Set<() => void>()
+      const fire = (): void => {
+        this.#hub.delete(sig)
+        for (const f of fns) f()
+      }
+      e = { fns, fire }
+      this.#hub.set(sig, e)
+      sig.addEventListener('abort', fire, { once: true })
+    }
+    e.fns.add(fn)
+  }
+
+  #unlisten(sig: AbortSignal, fn: () => void): void {
+    const e = this.#hub.get(sig)
+    if (e === undefined) return
+    e.fns.delete(fn)
+    if (e.fns.size === 0) {
+      this.#hub.delete(sig)
+      sig.removeEventListener('abort', e.fire)
+    }
+  }
   readonly #flush = (): void => this.#tick()
   readonly #wake = (): void => this.#onWake()
 
@@ -354,7 +384,7 @@ export class Driver implements DriverHooks {
       const f = (): void => this.#abortSlot(slot)
       this.#signal[slot] = signal
       this.#onAbort[slot] = f
-      signal.addEventListener('abort', f, { once: true })
+      this.#listen(signal, f)
     }
   }
 
@@ -395,7 +425,7 @@ export class Driver implements DriverHooks {
     }
     if (signal !== undefined) {
       lr.onAbort = (): void => this.#abortLink(lr)
-      signal.addEventListener('abort', lr.onAbort, { once: true })
+      this.#listen(signal, lr.onAbort)
     }
     if (this.#queueHead < this.#queue.length || !hasRoom(s, ops.length)) {
       this.#enqueue({ kind: K_LINK, op: undefined, ops, hard, resolve: undefined, reject: undefined, signal, link: lr, stream: undefined, target: -1, onAbort: undefined })
@@ -464,7 +494,7 @@ export class Driver implements DriverHooks {
         st.error = abortError(signal)
         this.#cancelStream(st)
       }
-      signal.addEventListener('abort', st.onAbort, { once: true })
+      this.#listen(signal, st.onAbort)
     }
     if (this.#queueHead < this.#queue.length || !hasRoom(s, 1)) {
       this.#enqueue({ kind: K_STREAM, op: o, ops: undefined, hard: false, resolve: undefined, reject: undefined, signal, link: undefined, stream: st, target: -1, onAbort: undefined })
@@ -493,7 +523,7 @@ export class Driver implements DriverHooks {
     if (st.done) return
     st.done = true
     if (err !== undefined && st.error === undefined) st.error = err
-    if (st.signal !== undefined && st.onAbort !== undefined) st.signal.removeEventListener('abort', st.onAbort)
+    if (st.signal !== undefined && st.onAbort !== undefined) this.#unlisten(st.signal, st.onAbort)
     const ws = st.waiters.splice(0)
     for (const w of ws) {
       if (st.error !== undefined) {
@@ -538,7 +568,7 @@ export class Driver implements DriverHooks {
       j.onAbort = (): void => {
         if (this.#dropJob((x) => x === j)) j.reject!(abortError(sig))
       }
-      sig.addEventListener('abort', j.onAbort, { once: true })
+      this.#listen(sig, j.onAbort)
     }
     this.#schedule()
   }
@@ -564,7 +594,7 @@ export class Driver implements DriverHooks {
       if (!hasRoom(s, need)) break
       q[this.#queueHead++] = undefined as unknown as Job
       if (j.kind === K_RUN) {
-        if (j.signal !== undefined && j.onAbort !== undefined) j.signal.removeEventListener('abort', j.onAbort)
+        if (j.signal !== undefined && j.onAbort !== undefined) this.#unlisten(j.signal, j.onAbort)
         try {
           stage(s, j.op!)
         } catch (e) {
@@ -677,7 +707,7 @@ export class Driver implements DriverHooks {
     this.#stream[slot] = undefined
     const sig = this.#signal[slot]
     if (sig !== undefined) {
-      sig.removeEventListener('abort', this.#onAbort[slot]!)
+      this.#unlisten(sig, this.#onAbort[slot]!)
       this.#signal[slot] = undefined
       this.#onAbort[slot] = undefined
     }
@@ -955,7 +985,7 @@ export class Driver implements DriverHooks {
   #finishLink(lr: LinkRun, err: Error | undefined): void {
     if (lr.settled) return
     lr.settled = true
-    if (lr.signal !== undefined && lr.onAbort !== undefined) lr.signal.removeEventListener('abort', lr.onAbort)
+    if (lr.signal !== undefined && lr.onAbort !== undefined) this.#unlisten(lr.signal, lr.onAbort)
     if (err !== undefined) {
       lr.reject(err)
       return
@@ -1000,7 +1030,7 @@ export class Driver implements DriverHooks {
     }
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const j = this.#queue[i]
-      if (j.signal !== undefined && j.onAbort !== undefined) j.signal.removeEventListener('abort', j.onAbort)
+      if (j.signal !== undefined && j.onAbort !== undefined) this.#unlisten(j.signal, j.onAbort)
       if (j.kind === K_RUN) j.reject!(err)
       else if (j.link !== undefined) this.#finishLink(j.link, err)
       else if (j.stream !== undefined) this.#endStream(j.stream, err)
