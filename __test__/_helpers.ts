@@ -223,3 +223,19 @@ export function refusedStale(t: ExecutionContext, r: Ring, make: () => Op, what:
   const cqes = run(r, op.nop({ userData: 0xabc }))
   t.deepEqual(cqes.map((c) => [c.userData, c.res]), [[0xabc, 0]], `${what}: the ring still completes a NOP, and nothing else`)
 }
+
+/**
+ * Closes `fd` when the test ends, unless the test closed it already: the fd must still be the
+ * same file (tests run concurrently, and a closed number may belong to another test by then).
+ */
+export function closeLater(t: ExecutionContext, fd: number): number {
+  const ino = fs.fstatSync(fd).ino
+  t.teardown(() => {
+    try {
+      if (fs.fstatSync(fd).ino === ino) fs.closeSync(fd)
+    } catch {
+      // closed by the test
+    }
+  })
+  return fd
+}

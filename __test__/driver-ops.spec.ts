@@ -11,7 +11,7 @@ import * as fs from 'node:fs'
 import * as net from 'node:net'
 import { AT_FDCWD, RegisteredFd, op } from '../index'
 import type { Ring, SocketAddress } from '../index'
-import { hasOp, kernelAtLeast, openFile, pattern, ring, testWhen, tmpFile } from './_helpers'
+import { hasOp, kernelAtLeast, openFile, pattern, ring, testWhen, tmpFile, closeLater } from './_helpers'
 import { delay, tracker } from './_driver'
 
 const AF_INET = 2
@@ -32,18 +32,6 @@ function localPort(fd: number): number {
     if (c[9] === ino) return parseInt(c[1].split(':')[1], 16)
   }
   throw new Error(`socket ${fd} is not in /proc/self/net/tcp`)
-}
-
-function closeLater(t: ExecutionContext, fd: number): number {
-  const ino = fs.fstatSync(fd).ino
-  t.teardown(() => {
-    try {
-      if (fs.fstatSync(fd).ino === ino) fs.closeSync(fd)
-    } catch {
-      // closed already
-    }
-  })
-  return fd
 }
 
 /** A listening TCP socket on 127.0.0.1 made with the driver, and its port. */

@@ -11,7 +11,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Accept, Cqe, Op, Ring, SocketAddress, op } from '../index'
-import { hasOp, isCloexec, kernelAtLeast, pattern, ring, ringTables, run, tempDir, testWhen, throwsCode } from './_helpers'
+import { hasOp, isCloexec, kernelAtLeast, pattern, ring, ringTables, run, tempDir, testWhen, throwsCode, closeLater } from './_helpers'
 
 const AF_UNIX = 1
 const AF_INET = 2
@@ -56,22 +56,6 @@ const bundleOk = hasOp('bind') && kernelAtLeast('6.10') && (() => {
 const bundleTest = testWhen(bundleOk, 'IORING_RECVSEND_BUNDLE (IORING_FEAT_RECVSEND_BUNDLE, with IORING_OP_BIND)', '6.11')
 
 // ---- helpers ------------------------------------------------------------------------------------
-
-/**
- * Closes `fd` when the test ends, unless the test closed it already: the fd must still be the
- * same file (tests run concurrently, and a closed number may belong to another test by then).
- */
-function closeLater(t: ExecutionContext, fd: number): number {
-  const ino = fs.fstatSync(fd).ino
-  t.teardown(() => {
-    try {
-      if (fs.fstatSync(fd).ino === ino) fs.closeSync(fd)
-    } catch {
-      // closed by the test
-    }
-  })
-  return fd
-}
 
 /** A socket made by IORING_OP_SOCKET, closed when the test ends. */
 function socket(t: ExecutionContext, r: Ring, domain: number, type: number): number {

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads'
 import * as os from '../lib/os'
 import { Ring } from '../lib/ring'
 import { RegisteredFd } from '../lib/registrar'
-import { fifo, hasOp, isCloexec, pattern, processFdsOn, tempDir, testWhen, tmpFile } from './_helpers'
+import { fifo, hasOp, isCloexec, pattern, processFdsOn, tempDir, testWhen, tmpFile, closeLater } from './_helpers'
 
 const E = osc.errno
 const TYPE = 'ERR_INVALID_ARG_TYPE'
@@ -59,18 +59,6 @@ async function rejects(t: ExecutionContext, call: () => Promise<unknown>, code: 
 }
 
 /** Closes process fd `fd` when the test ends unless the test did (and the number is still that file). */
-function closeLater(t: ExecutionContext, fd: number): number {
-  const ino = fs.fstatSync(fd).ino
-  t.teardown(() => {
-    try {
-      if (fs.fstatSync(fd).ino === ino) fs.closeSync(fd)
-    } catch {
-      // closed by the test
-    }
-  })
-  return fd
-}
-
 /** Opens with os.open and closes at teardown. */
 async function osOpen(t: ExecutionContext, file: string, flags: os.OpenFlags, mode?: number): Promise<number> {
   return closeLater(t, await os.open(file, flags, mode))
