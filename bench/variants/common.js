@@ -94,7 +94,8 @@ function checkRead(n) {
  */
 function expertRing(uring, options) {
   const tries = [
-    ['single_issuer+defer_taskrun', { singleIssuer: true, deferTaskrun: true }],
+    // TASKRUN_FLAG lets a reap skip io_uring_enter unless completion work is pending (what new Ring() picks by itself).
+    ['single_issuer+defer_taskrun+taskrun_flag', { singleIssuer: true, deferTaskrun: true, taskrunFlag: true }],
     ['coop_taskrun+taskrun_flag', { coopTaskrun: true, taskrunFlag: true }],
     ['plain', {}],
   ]
