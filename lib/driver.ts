@@ -20,10 +20,7 @@
  * - Nothing crosses napi per op, and the only per-op allocation is the promise.
  */
 import { UringError, fromNative, invalidType, validateKeys, validateObject, validateBoolean } from './errors'
-import { F, Op } from './opbase'
-import { Opcode } from './opbase'
-import { CqeError } from './opbase'
-import type { RegistrarHost } from './registrar'
+import { F, Op, Opcode, errnoName } from './opbase'
 import type { Registrar } from './registrar'
 import { AcceptMultishot, RecvMultishot, RecvmsgMultishot } from './ops-net'
 import { ReadMultishot } from './ops-fs'
@@ -37,13 +34,13 @@ import {
   compact,
   completeSlot,
   hasRoom,
+  readCqe,
   releaseSlot,
   stage,
   stageLinked,
   noSkip,
 } from './ring'
 import { getSystemErrorMap } from 'node:util'
-import { constants as osConstants } from 'node:os'
 
 const CQE_F_MORE = 1 << 1
 const ECANCELED = 125
@@ -65,10 +62,9 @@ export class AbortError extends Error {
   }
 }
 
+// libuv's map (names and descriptions) lacks errnos io_uring ops do return (ETIME of a timeout,
+// ECHILD of waitid, ESTALE, ...): those are named from the kernel's table (errnoName).
 const SYSTEM_ERRORS = getSystemErrorMap()
-// libuv's map lacks errnos io_uring ops do return (ETIME of a timeout, ECHILD of waitid, ESTALE, ...):
-// name those from the kernel's table that node:os carries.
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [-v, k]))
 
 /**
  * A failed op, shaped like Node's system errors: `code` ('ENOENT'), `errno` (negative, as Node
@@ -80,7 +76,7 @@ export class SystemError extends UringError {
   declare path?: string
   declare dest?: string
   constructor(res: number, syscall: string, path?: string, dest?: string) {
-    const [code, desc] = SYSTEM_ERRORS.get(res) ?? [ERRNO_NAMES.get(res) ?? `E${-res}`, 'unknown error']
+    const [code, desc] = SYSTEM_ERRORS.get(res) ?? [errnoName(-res), 'unknown error']
     let msg = `${code}: ${desc}, ${syscall}`
     if (path !== undefined) msg += ` '${path}'`
     if (dest !== undefined) msg += ` -> '${dest}'`
@@ -263,6 +259,8 @@ export class Driver implements DriverHooks {
   readonly #queue: Job[] = []
   #queueHead = 0
   readonly #cqe = new Cqe()
+  /** Where #drain reads a CQE that is not the driver's (then kept for ring.cq, and replaced). */
+  #spare = new Cqe()
   /**
    * One 'abort' listener per signal, however many ops share it (a listener per op would pass
    * EventTarget's limit of 10 and make Node warn of a leak).
@@ -807,24 +805,10 @@ export class Driver implements DriverHooks {
       const m = s.mirror
       const count = m[H_COUNT]
       while (s.pos < count) {
-        const at = s.header + s.pos * s.cqeStride
-        s.pos++
-        const slot = m[at]
-        if (slot >= 0 && this.owns(slot)) {
-          this.dispatch(slot, m[at + 1], m[at + 2] >>> 0, m[at + 3])
-        } else {
-          const c = new Cqe()
-          c.res = m[at + 1]
-          c.flags = m[at + 2] >>> 0
-          c.aux = m[at + 3]
-          if (slot < 0) {
-            c.userData = c.aux & 0x7fffffff
-          } else {
-            c.userData = s.user[slot] ?? 0
-            c.op = s.ops[slot]
-            if ((c.flags & CQE_F_MORE) === 0) completeSlot(s, slot)
-          }
-          s.extra.push(c)
+        // readCqe settles driver ops; a CQE of an op pushed with ring.sq is kept for ring.cq.
+        if (readCqe(s, s.pos++, this.#spare)) {
+          s.extra.push(this.#spare)
+          this.#spare = new Cqe()
         }
       }
       compact(s)
@@ -1045,6 +1029,3 @@ function zcBytes(_o: Op, res: number, v: unknown): unknown {
   if (v !== null && typeof v === 'object' && 'bytes' in v) return (v as { bytes: number }).bytes
   return res
 }
-
-export { CqeError }
-export type { RegistrarHost }

@@ -359,11 +359,16 @@ export function targetSlot(host: RegistrarHost | undefined, ud: number | bigint)
 
 const ERRNO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(constants.errno).map(([k, v]) => [v, k]))
 
+/** The name of errno `n` (positive) from the kernel's table: 'ENOENT', 'ETIME', ... ('E<n>' if unknown). */
+export function errnoName(n: number): string {
+  return ERRNO_NAMES[n] ?? `E${n}`
+}
+
 /** An error for a CQE with res < 0: `code` is the errno name (`ENOENT`), `errno` the number. */
 export class CqeError extends UringError {
   readonly errno: number
   constructor(res: number, what: string) {
-    const name = ERRNO_NAMES[-res] ?? `E${-res}`
+    const name = errnoName(-res)
     super(name, `${what} failed: ${name} (${-res})`)
     this.name = 'CqeError'
     this.errno = -res

@@ -121,29 +121,6 @@ function runVoid(o: Op, signal: AbortSignal | undefined): Promise<void> {
   return run<number>(defaultRing(), o, signal).then(toVoid)
 }
 
-function pathText(p: unknown): string | undefined {
-  if (typeof p === 'string') return p
-  if (p instanceof Uint8Array) {
-    const n = p.indexOf(0)
-    return Buffer.from(p.buffer, p.byteOffset, n >= 0 ? n : p.byteLength).toString()
-  }
-  return undefined
-}
-
-/**
- * Gives a failed two-path op its `path` and `dest` (Node's rename/link/symlink errors carry both).
- * The driver reads them from fields named `oldPath`/`newPath`/`linkPath`, which these ops spell
- * `oldpath`/`newpath`/`linkpath`.
- */
-function twoPaths(p: Promise<unknown>, path: unknown, dest: unknown): Promise<void> {
-  return p.then(toVoid, (e: unknown) => {
-    if (e instanceof SystemError && (e.path === undefined || e.dest === undefined)) {
-      throw new SystemError(e.errno, e.syscall, e.path ?? pathText(path), e.dest ?? pathText(dest))
-    }
-    throw e
-  })
-}
-
 // ---- read / write ------------------------------------------------------------------------------
 
 /** Memory of `read`/`write`: any buffer, or registered memory of `os.ring()` (READ_FIXED / WRITE_FIXED). */
@@ -449,7 +426,7 @@ export function ftruncate(fd: FdLike, length: number | bigint = 0, options?: Sig
 export function renameat(olddirfd: number, oldpath: PathLike, newdirfd: number, newpath: PathLike, flags: number | readonly RenameFlag[] = 0, options?: SignalOptions): Promise<void> {
   try {
     const o = new Renameat(olddirfd, oldpath, newdirfd, newpath, flags)
-    return twoPaths(run(defaultRing(), o, signalOf(options)), oldpath, newpath)
+    return runVoid(o, signalOf(options))
   } catch (e) {
     return Promise.reject(e)
   }
@@ -514,7 +491,7 @@ export function mkdir(path: PathLike, mode = 0o777, options?: SignalOptions): Pr
 export function symlinkat(target: PathLike, newdirfd: number, linkpath: PathLike, options?: SignalOptions): Promise<void> {
   try {
     const o = new Symlinkat(target, newdirfd, linkpath)
-    return twoPaths(run(defaultRing(), o, signalOf(options)), target, linkpath)
+    return runVoid(o, signalOf(options))
   } catch (e) {
     return Promise.reject(e)
   }
@@ -529,7 +506,7 @@ export function symlink(target: PathLike, path: PathLike, options?: SignalOption
 export function linkat(olddirfd: number, oldpath: PathLike, newdirfd: number, newpath: PathLike, flags: number | readonly LinkFlag[] = 0, options?: SignalOptions): Promise<void> {
   try {
     const o = new Linkat(olddirfd, oldpath, newdirfd, newpath, flags)
-    return twoPaths(run(defaultRing(), o, signalOf(options)), oldpath, newpath)
+    return runVoid(o, signalOf(options))
   } catch (e) {
     return Promise.reject(e)
   }
@@ -701,19 +678,14 @@ export function shutdown(fd: FdLike, how: ShutdownHow, options?: SignalOptions):
 
 // ---- time --------------------------------------------------------------------------------------
 
-const ETIME = osc.errno.ETIME
-
 /**
  * Waits `ms` milliseconds (IORING_OP_TIMEOUT on the monotonic clock), then resolves with nothing.
  * An aborted `signal` rejects with an AbortError.
  */
 export function sleep(ms: number, options?: SignalOptions): Promise<void> {
   try {
-    return run<number>(defaultRing(), new Timeout(ms), signalOf(options)).then(toVoid, (e: unknown) => {
-      // The time passing is the timeout's -ETIME.
-      if (e instanceof SystemError && e.errno === -ETIME) return
-      throw e
-    })
+    // The driver settles a timeout's expiry (-ETIME) as its result, not as a failure.
+    return runVoid(new Timeout(ms), signalOf(options))
   } catch (e) {
     return Promise.reject(e)
   }

@@ -353,7 +353,7 @@ unsafe extern "C" fn ring_cleanup(_handle: sys::napi_async_cleanup_hook_handle, 
     // SAFETY: `arg` is the NativeRing that registered this hook; napi-rs keeps it at this address
     // until its finalizer, whose Drop removes the hook first (see `teardown`).
     let r = unsafe { &mut *arg.cast::<NativeRing>() };
-    r.teardown();
+    r.teardown(Duration::from_secs(10));
 }
 
 impl NativeRing {
@@ -372,8 +372,8 @@ impl NativeRing {
 
     /// Closes the ring (cancelling and waiting for what is in flight) and the driver; completes
     /// the cleanup hook once nothing of this ring is left in the env's loop.
-    fn teardown(&mut self) -> uring_core::CloseOutcome {
-        let o = self.ring.close(Duration::from_secs(10));
+    fn teardown(&mut self, grace: Duration) -> uring_core::CloseOutcome {
+        let o = self.ring.close(grace);
         let hook = self.hook.take();
         match self.driver.take() {
             Some(d) => d.stop(hook),
@@ -395,7 +395,7 @@ impl NativeRing {
 
 impl Drop for NativeRing {
     fn drop(&mut self) {
-        self.teardown();
+        self.teardown(Duration::from_secs(10));
     }
 }
 
@@ -709,8 +709,7 @@ impl NativeRing {
     /// Cancels everything in flight, waits for those CQEs (up to `graceMs`), frees the ring.
     #[napi]
     pub fn close(&mut self, grace_ms: Option<u32>) -> NativeCloseOutcome {
-        let o = self.ring.close(Duration::from_millis(grace_ms.unwrap_or(10_000) as u64));
-        self.teardown();
+        let o = self.teardown(Duration::from_millis(grace_ms.unwrap_or(10_000) as u64));
         NativeCloseOutcome { cancelled: o.cancelled as u32, leaked: o.leaked as u32 }
     }
 }
