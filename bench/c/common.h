@@ -71,7 +71,7 @@ struct phase {
   int timing;
 };
 
-static void phase_init(struct phase *p, double warmup, double seconds) {
+static inline void phase_init(struct phase *p, double warmup, double seconds) {
   double t = now_s();
   p->warm_end = t + warmup;
   p->end = p->warm_end + seconds;
@@ -96,7 +96,7 @@ static inline int phase_tick(struct phase *p, unsigned long long ops) {
   return t < p->end;
 }
 
-static void phase_report(struct phase *p, unsigned long long ops, const char *extra) {
+static inline void phase_report(struct phase *p, unsigned long long ops, const char *extra) {
   double t = now_s(), c = cpu_s();
   printf("{\"ops\":%llu,\"seconds\":%.6f,\"cpu\":%.6f,\"rssKb\":%ld,\"opsTotal\":%llu%s%s}\n",
          ops - p->ops0, t - p->t0, c - p->cpu0, rss_kb(), ops, extra && *extra ? "," : "", extra ? extra : "");
