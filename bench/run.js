@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 'use strict'
-// `npm run bench`: workloads 1 (4 KiB random reads from a page-cached file) and 2 (NOP) of
-// /work/shared/BENCH.md, every variant in its own process, in interleaved rounds; one table per
-// workload and bench/results.json. See bench/README.md.
+// `npm run bench`: workloads 1 (4 KiB random reads from a page-cached file), 2 (NOP), 3 (small
+// files read whole) and 4 (TCP echo) of /work/shared/BENCH.md, every variant in its own process,
+// in interleaved rounds; one table per workload, bench/results.json and bench/chart.svg.
+// See bench/README.md.
 //
-//   node bench/run.js [--quick] [--rounds N] [--seconds S] [--only read4k|nop] [--file-mb N]
-//                     [--filter TEXT] [--no-strace] [--out FILE]
+//   node bench/run.js [--quick] [--rounds N] [--seconds S] [--only read4k|nop|files|echo]
+//                     [--file-mb N] [--filter TEXT] [--no-strace] [--out FILE] [--chart FILE]
 
 const cp = require('node:child_process')
 const crypto = require('node:crypto')
@@ -23,22 +24,24 @@ const BUILD = path.join(BENCH, '.build')
 function usage(code) {
   const text = `usage: node bench/run.js [options]
 
-  --quick           3 rounds of 0.5 s (about a minute and a half in all)
+  --quick           3 rounds of 0.5 s (about 3 minutes in all)
   --rounds N        rounds per variant (default 5; the median is reported)
   --seconds S       timed seconds per variant per round (default 2; --quick 0.5)
   --warmup S        warm-up seconds before each timed phase (default 0.3; --quick 0.15)
-  --only W          one workload: read4k (or 1), nop (or 2); may be repeated or comma-separated
+  --only W          one workload: read4k (or 1), nop (or 2), files (or 3), echo (or 4);
+                    may be repeated or comma-separated
   --filter TEXT     only variants whose id contains TEXT (the C reference is always kept)
   --file-mb N       size of the workload-1 file in MiB (default 1024)
   --no-strace       skip the syscalls/op measurement
   --out FILE        where to write the results (default bench/results.json)
+  --chart FILE      where to write the chart (default bench/chart.svg)
 `
   ;(code ? process.stderr : process.stdout).write(text)
   process.exit(code)
 }
 
 function parseArgs(argv) {
-  const o = { rounds: 5, seconds: 2, warmup: 0.3, fileMb: 1024, only: [], filter: null, strace: true, quick: false, out: path.join(BENCH, 'results.json') }
+  const o = { rounds: 5, seconds: 2, warmup: 0.3, fileMb: 1024, only: [], filter: null, strace: true, quick: false, out: path.join(BENCH, 'results.json'), chart: path.join(BENCH, 'chart.svg') }
   const set = { rounds: false, seconds: false, warmup: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -63,6 +66,7 @@ function parseArgs(argv) {
     else if (a === '--filter') o.filter = val()
     else if (a === '--no-strace') o.strace = false
     else if (a === '--out') o.out = path.resolve(val())
+    else if (a === '--chart') o.chart = path.resolve(val())
     else if (a === '--help' || a === '-h') usage(0)
     else {
       process.stderr.write(`unknown option ${a}\n`)
@@ -76,11 +80,11 @@ function parseArgs(argv) {
     if (!set.seconds) o.seconds = 0.5
     if (!set.warmup) o.warmup = 0.15
   }
-  const alias = { 1: 'read4k', 2: 'nop' }
+  const alias = { 1: 'read4k', 2: 'nop', 3: 'files', 4: 'echo' }
   o.only = o.only.map((w) => alias[w] ?? w)
   for (const w of o.only) {
     if (!WORKLOADS[w]) {
-      process.stderr.write(`--only: unknown workload ${w} (read4k or nop)\n`)
+      process.stderr.write(`--only: unknown workload ${w} (read4k, nop, files or echo)\n`)
       process.exit(2)
     }
   }
@@ -95,6 +99,9 @@ function parseArgs(argv) {
 // `ref` is the C liburing variant its ratio is paired with, round by round.
 
 const QD = 32
+const FILES_QD = 64 // workload 3: files in flight
+const FILES = { count: 10000, size: 4096 } // workload 3: the directory's files
+const ECHO = { conns: 64, size: 64 } // workload 4: connections, bytes per message
 
 const WORKLOADS = {
   read4k: {
@@ -125,9 +132,34 @@ const WORKLOADS = {
       { id: 'uring-run', name: 'uring ring.run NOP, 32 per tick', script: 'nop-uring-run.js', params: { batch: 32 }, ref: 'c-nop-32', uring: true },
     ],
   },
+  files: {
+    title: `Workload 3: small files (${FILES.count} x ${FILES.size / 1024} KiB, page-cached), open + read whole + close`,
+    unit: 'files',
+    smallFiles: true,
+    variants: [
+      { id: 'c-chain', name: `C liburing open->read->close chains, ${FILES_QD} in flight`, c: 'readfile', params: { qd: FILES_QD } },
+      { id: 'c-loop', name: 'C open + read + close loop', c: 'openread', ref: 'c-chain' },
+      { id: 'node-readfilesync', name: 'node fs.readFileSync', script: 'files-readfilesync.js', ref: 'c-chain' },
+      { id: 'node-promises', name: `node fs.promises.readFile, ${FILES_QD} in flight`, script: 'files-promises.js', params: { qd: FILES_QD }, ref: 'c-chain' },
+      { id: 'node-promises-uv-iouring', name: `node fs.promises.readFile, ${FILES_QD} in flight, UV_USE_IO_URING=1`, script: 'files-promises.js', params: { qd: FILES_QD }, env: { UV_USE_IO_URING: '1' }, ref: 'c-chain' },
+      { id: 'uring-fs', name: `uring/fs readFile, ${FILES_QD} in flight`, script: 'files-uring-fs.js', params: { qd: FILES_QD }, ref: 'c-chain', uring: true },
+    ],
+  },
+  echo: {
+    title: `Workload 4: TCP echo on 127.0.0.1, ${ECHO.conns} connections, ${ECHO.size}-byte ping-pong (server's numbers)`,
+    unit: 'messages',
+    server: true,
+    variants: [
+      { id: 'c-uring', name: 'C liburing (multishot accept + recv, buffer ring)', c: 'echo-uring' },
+      { id: 'c-epoll', name: 'C epoll read/write', c: 'echo-epoll', ref: 'c-uring' },
+      { id: 'node-net', name: "node net (on('data') -> write)", script: 'echo-node-net.js', ref: 'c-uring' },
+      { id: 'uring-net', name: "uring/net (on('data') -> write)", script: 'echo-uring-net.js', ref: 'c-uring', uring: true },
+      { id: 'uring-net-iter', name: 'uring/net (for await chunk -> write)', script: 'echo-uring-net-iter.js', ref: 'c-uring', uring: true },
+    ],
+  },
 }
 
-// The targets of BENCH.md for these two workloads, checked against this run's numbers.
+// The targets of BENCH.md for these workloads, checked against this run's numbers.
 const TARGETS = {
   read4k: [
     { what: 'batch API >= 0.90 x C liburing', kind: 'ratio', a: 'uring-batch', b: 'c-uring', min: 0.9 },
@@ -147,6 +179,22 @@ const TARGETS = {
   nop: [
     { what: 'batch API NOP, batch 256 >= 0.40 x C liburing', kind: 'ratio', a: 'uring-batch-256', b: 'c-nop-256', min: 0.4 },
     { what: 'Promise API NOP >= 2M/s', kind: 'rate', a: 'uring-run', min: 2e6 },
+  ],
+  files: [
+    { what: 'uring/fs readFile >= 0.60 x C liburing chain', kind: 'ratio', a: 'uring-fs', b: 'c-chain', min: 0.6 },
+    { what: 'uring/fs readFile >= 10 x node fs.promises.readFile', kind: 'ratio', a: 'uring-fs', b: 'node-promises', min: 10 },
+    { what: 'uring/fs readFile >= 1.4 x node fs.readFileSync', kind: 'ratio', a: 'uring-fs', b: 'node-readfilesync', min: 1.4 },
+    { what: 'uring/fs peak RSS <= 1.5 x node fs.promises.readFile', kind: 'rss', a: 'uring-fs', b: 'node-promises', max: 1.5 },
+  ],
+  echo: [
+    { what: 'uring/net >= 0.80 x C liburing server', kind: 'ratio', a: 'uring-net', b: 'c-uring', min: 0.8 },
+    { what: 'uring/net >= 1.5 x node net', kind: 'ratio', a: 'uring-net', b: 'node-net', min: 1.5 },
+    { what: 'uring/net server syscalls/message <= 0.2', kind: 'syscalls', a: 'uring-net', max: 0.2 },
+    { what: 'uring/net peak RSS <= 1.5 x node net', kind: 'rss', a: 'uring-net', b: 'node-net', max: 1.5 },
+    { what: 'uring/net for-await >= 0.80 x C liburing server', kind: 'ratio', a: 'uring-net-iter', b: 'c-uring', min: 0.8 },
+    { what: 'uring/net for-await >= 1.5 x node net', kind: 'ratio', a: 'uring-net-iter', b: 'node-net', min: 1.5 },
+    { what: 'uring/net for-await server syscalls/message <= 0.2', kind: 'syscalls', a: 'uring-net-iter', max: 0.2 },
+    { what: 'uring/net for-await peak RSS <= 1.5 x node net', kind: 'rss', a: 'uring-net-iter', b: 'node-net', max: 1.5 },
   ],
 }
 
@@ -304,23 +352,78 @@ function ensureCached(ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The workload-3 files: a fresh directory in os.tmpdir() per run (removed at the end), `count`
+// files of `size` random bytes named f00000, f00001, ...; read through before every run of a
+// variant, so page cache and dentry cache hold them all whatever dropped them in between.
+
+function prepareFiles({ count, size }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-bench-files-'))
+  const t0 = performance.now()
+  const buf = Buffer.allocUnsafe(size)
+  for (let i = 0; i < count; i++) {
+    crypto.randomFillSync(buf)
+    fs.writeFileSync(filePath(dir, i), buf)
+  }
+  const ctx = { dir, count, size }
+  log(`made ${count} files of ${size} bytes in ${dir} (${((performance.now() - t0) / 1000).toFixed(2)} s)`)
+  return ctx
+}
+
+function filePath(dir, i) {
+  return path.join(dir, `f${String(i).padStart(5, '0')}`)
+}
+
+function warmFiles(f) {
+  for (let i = 0; i < f.count; i++) {
+    if (fs.readFileSync(filePath(f.dir, i)).length !== f.size) throw new Error(`${filePath(f.dir, i)} changed size`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Running one variant once, in its own process
 
 function command(v, ctx, seconds, warmup) {
-  const p = { ...v.params, file: ctx.file, seconds, warmup }
+  const f = ctx.files || {}
+  const p = { ...v.params, file: ctx.file, dir: f.dir, count: f.count, size: f.size, seconds, warmup }
   const env = { ...process.env, ...(v.env || {}) }
   if (!(v.env && 'UV_USE_IO_URING' in v.env)) delete env.UV_USE_IO_URING
   if (v.c) {
     const b = buildC(v.c)
     if (b.skipped) return { skipped: b.skipped }
-    const argv = { read4k: [p.file, p.qd, seconds, warmup], pread: [p.file, seconds, warmup], nop: [p.batch, seconds, warmup] }[v.c]
-    return { file: b.bin, args: argv.map(String), env }
+    const argv = {
+      read4k: [p.file, p.qd, seconds, warmup],
+      pread: [p.file, seconds, warmup],
+      nop: [p.batch, seconds, warmup],
+      readfile: [p.dir, p.count, p.size, p.qd, seconds, warmup],
+      openread: [p.dir, p.count, p.size, seconds, warmup],
+      'echo-uring': [],
+      'echo-epoll': [],
+    }[v.c]
+    return withClient({ file: b.bin, args: argv.map(String), env }, v, seconds, warmup)
   }
-  return { file: process.execPath, args: [path.join(BENCH, 'variants', v.script), JSON.stringify(p)], env }
+  return withClient({ file: process.execPath, args: [path.join(BENCH, 'variants', v.script), JSON.stringify(p)], env }, v, seconds, warmup)
+}
+
+/**
+ * Workload 4's variants are servers: the command gets the load client (c/echo-client.c) to run
+ * against it, and CPUs to pin both to (server on CPU 0, client on CPU 1) when taskset exists.
+ */
+function withClient(cmd, v, seconds, warmup) {
+  if (!WORKLOADS.echo.variants.includes(v)) return cmd
+  const client = buildC('echo-client')
+  if (client.skipped) return { skipped: `needs the C load client: ${client.skipped}` }
+  return { ...cmd, server: true, client: { file: client.bin, args: [ECHO.conns, ECHO.size, seconds, warmup].map(String) }, pin: pinning() }
+}
+
+let pinned
+function pinning() {
+  if (pinned === undefined) pinned = os.cpus().length >= 2 && which('taskset') ? { server: '0', client: '1' } : null
+  return pinned
 }
 
 /** Runs the command (under strace -f -c when `straceOut` is given); returns its JSON line or an error. */
 function runOnce(cmd, seconds, warmup, straceOut) {
+  if (cmd.server) return runServer(cmd, seconds, warmup, straceOut)
   let file = cmd.file
   let args = cmd.args
   if (straceOut) {
@@ -345,16 +448,130 @@ function runOnce(cmd, seconds, warmup, straceOut) {
   return { error: `${how || 'no result line'}${stderr ? `: ${stderr}` : ''}` }
 }
 
+/** Spawns a program and collects its output; resolves when it has exited (or was killed at `timeoutMs`). */
+function spawnAsync(file, args, opts, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = cp.spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    let timedOut = false
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d) => stderr.length < 65536 && (stderr += d))
+    const timer = setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), timeoutMs)
+    child.on('error', (error) => (clearTimeout(timer), resolve({ error, stdout, stderr })))
+    child.on('close', (status, signal) => (clearTimeout(timer), resolve({ status, signal, stdout, stderr, timedOut })))
+  })
+}
+
+/** The JSON object on the last line of `text`, or null. */
+function lastJson(text) {
+  const line = (text || '').trim().split('\n').filter(Boolean).pop()
+  try {
+    return line ? JSON.parse(line) : null
+  } catch {
+    return null
+  }
+}
+
+/** The line of a program's stderr that says what went wrong (a JS "Error: ...", a C "what: strerror"), else its last. */
+function errorLine(stderr) {
+  const lines = (stderr || '').split('\n').map((l) => l.trim()).filter(Boolean)
+  return lines.find((l) => /^(\w*Error\b|[\w.]+: )/.test(l) && !/^at /.test(l)) ?? lines[lines.length - 1] ?? ''
+}
+
+/**
+ * Workload 4: starts the server (on CPU 0, under strace when `straceOut` is given), waits for the
+ * line with its port and pid, runs the load client against it (on CPU 1) for warm-up + timed
+ * seconds, then stops the server (SIGTERM to its own pid, so strace, if any, writes its summary).
+ * The result is the client's line with the server's CPU time and peak RSS in `cpu` and `rssKb`.
+ * With 0 seconds (strace's baseline run) no client runs: the server only starts and stops.
+ */
+async function runServer(cmd, seconds, warmup, straceOut) {
+  let file = cmd.file
+  let args = cmd.args
+  if (straceOut) (args = ['-f', '-c', '-o', straceOut, file, ...args]), (file = 'strace')
+  if (cmd.pin) (args = ['-c', cmd.pin.server, file, ...args]), (file = 'taskset')
+  const server = cp.spawn(file, args, { env: cmd.env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  server.stderr.setEncoding('utf8').on('data', (d) => stderr.length < 65536 && (stderr += d))
+  let exited = null
+  const closed = new Promise((resolve) => server.on('close', (code, signal) => resolve((exited = { code, signal }))))
+  const first = await new Promise((resolve) => {
+    let buf = ''
+    const timer = setTimeout(() => resolve({ error: 'printed no port within 15 s' }), 15_000)
+    server.stdout.setEncoding('utf8').on('data', (d) => {
+      buf += d
+      const i = buf.indexOf('\n')
+      if (i < 0) return
+      clearTimeout(timer)
+      try {
+        resolve(JSON.parse(buf.slice(0, i)))
+      } catch {
+        resolve({ error: `printed ${JSON.stringify(buf.slice(0, i))} instead of its port` })
+      }
+    })
+    server.on('error', (e) => (clearTimeout(timer), resolve({ error: String(e) })))
+    closed.then(({ code, signal }) => (clearTimeout(timer), resolve({ error: `exited (${signal || `code ${code}`}) before it listened` })))
+  })
+  const stop = async () => {
+    if (!exited && first.pid) {
+      try {
+        process.kill(first.pid, 'SIGTERM')
+      } catch {}
+    }
+    const t = setTimeout(() => {
+      server.kill('SIGKILL')
+      if (first.pid) {
+        try {
+          process.kill(first.pid, 'SIGKILL')
+        } catch {}
+      }
+    }, 10_000)
+    await closed
+    clearTimeout(t)
+  }
+  if (first.skipped) return await stop(), { skipped: first.skipped }
+  if (first.error || !first.port || !first.pid) {
+    await stop()
+    const why = errorLine(stderr)
+    return { error: `server: ${first.error || 'no port'}${why ? `: ${why}` : ''}` }
+  }
+  if (seconds === 0 && warmup === 0) {
+    await stop()
+    return { ops: 0, opsTotal: 0, seconds: 0, cpu: 0, rssKb: 0 }
+  }
+  let cf = cmd.client.file
+  let ca = [String(first.port), ...cmd.client.args, String(first.pid)]
+  if (cmd.pin) (ca = ['-c', cmd.pin.client, cf, ...ca]), (cf = 'taskset')
+  const c = await spawnAsync(cf, ca, { cwd: ROOT }, (seconds + warmup) * 1000 + 60_000)
+  const died = exited
+  await stop()
+  const out = lastJson(c.stdout)
+  if (!out || out.ops === undefined) {
+    const how = c.error ? String(c.error) : c.timedOut ? 'timed out' : c.signal ? `killed by ${c.signal}` : `exit code ${c.status}`
+    const server = died ? `; the server had exited (${died.signal || `code ${died.code}`})${errorLine(stderr) ? `: ${errorLine(stderr)}` : ''}` : ''
+    return { error: `load client: ${how}${errorLine(c.stderr) ? `: ${errorLine(c.stderr)}` : ''}${server}` }
+  }
+  if (!(out.serverCpu >= 0)) return { error: `could not read the server's CPU time from /proc/${first.pid}/stat` }
+  const { serverCpu, serverRssKb, cpu, ...rest } = out
+  return { ...rest, cpu: serverCpu, rssKb: serverRssKb, clientCpu: cpu, pinned: !!cmd.pin }
+}
+
 /**
  * Runs `fn` with the workload's file fully in the page cache, and again (once) if part of the
- * file left the cache while it ran; a run that lost it twice is an error.
+ * file left the cache while it ran; a run that lost it twice is an error. Workload 3's files are
+ * read through before every run.
  */
-function runCached(w, ctx, fn) {
+async function runCached(w, ctx, fn) {
+  if (w.smallFiles) {
+    warmFiles(ctx.files)
+    return fn()
+  }
   if (!w.cachedFile) return fn()
   let out
   for (let attempt = 0; attempt < 2; attempt++) {
     ensureCached(ctx)
-    out = fn()
+    out = await fn()
     const after = resident(ctx)
     if (after === null || after >= 0.999 || out.error || out.skipped) return out
     log(`  (${(after * 100).toFixed(0)}% of the file left in the page cache after a run: ${attempt === 0 ? 'running it again' : 'giving up'})`)
@@ -382,7 +599,7 @@ function parseStrace(file) {
 // ---------------------------------------------------------------------------------------------
 // A workload: interleaved rounds, then the strace runs, then the summary
 
-function runWorkload(key, ctx, opts) {
+async function runWorkload(key, ctx, opts) {
   const w = WORKLOADS[key]
   let variants = w.variants
   if (opts.filter) {
@@ -406,7 +623,7 @@ function runWorkload(key, ctx, opts) {
     for (const v of order) {
       const r = byId.get(v.id)
       if (r.skipped) continue
-      const out = runCached(w, ctx, () => runOnce(cmds.get(v.id), opts.seconds, opts.warmup))
+      const out = await runCached(w, ctx, () => runOnce(cmds.get(v.id), opts.seconds, opts.warmup))
       if (out.skipped) {
         r.skipped = out.skipped
         continue
@@ -434,8 +651,8 @@ function runWorkload(key, ctx, opts) {
         const r = byId.get(v.id)
         if (r.skipped || r.rounds.every((x) => x === null)) continue
         const secs = Math.min(opts.seconds, 1)
-        const full = runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
-        const empty = runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
+        const full = await runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
+        const empty = await runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
         if (full.error || empty.error || full.skipped || empty.skipped) {
           r.errors.push(`strace: ${full.error || empty.error || full.skipped || empty.skipped}`)
           continue
@@ -468,7 +685,9 @@ function runWorkload(key, ctx, opts) {
     // CPUs kept busy on average (more than 1: helper threads, e.g. libuv's pool or an SQPOLL thread).
     r.cores = median(ok.map((x) => x.cpu / x.seconds))
     r.rssKb = Math.max(...ok.map((x) => x.rssKb))
-    const { ops, seconds, cpu, rssKb, opsTotal, rate, warning, ...extra } = ok[ok.length - 1]
+    // Workload 4: how busy the load client was (near 1, it may be what limits the rate).
+    if (ok.every((x) => x.clientCpu != null)) r.clientCores = median(ok.map((x) => x.clientCpu / x.seconds))
+    const { ops, seconds, cpu, rssKb, opsTotal, rate, warning, clientCpu, ...extra } = ok[ok.length - 1]
     r.info = extra
     r.warnings = [...new Set(ok.map((x) => x.warning).filter(Boolean))]
     if (r.ref) {
@@ -545,6 +764,7 @@ function printWorkload(r, refNames) {
     else if (v.median == null && !v.errors.length) notes.push(`${v.name}: failed: no result`)
     if (v.errors.length) notes.push(`${v.name}: ${v.errors.join('; ')}`)
     for (const w of v.warnings || []) notes.push(`${v.name}: ${w}`)
+    if (v.clientCores > 0.9) notes.push(`${v.name}: the load client kept ${v.clientCores.toFixed(2)} of a CPU busy: it may be what limits this rate`)
   }
   const ref = r.variants[0]
   if (ref.cores != null && ref.cores < 0.85) {
@@ -559,6 +779,71 @@ function printWorkload(r, refNames) {
     }
   }
   process.stdout.write(out.join('\n') + '\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chart: one horizontal bar per variant, its rate as a ratio to the C liburing variant it is
+// paired with (median of the per-round ratios: the "x C liburing" column), grouped by workload;
+// the BENCH.md ratio-to-C targets as red ticks. Plain SVG, written by hand: no dependency.
+
+function xmlEscape(t) {
+  return String(t).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
+}
+
+function renderChart(results, m) {
+  const W = 960
+  const labelW = 420
+  const barX = labelW + 10
+  const barW = W - barX - 90
+  const rowH = 20
+  const ratios = results.flatMap((r) => r.variants.map((v) => v.ratio).filter((x) => x != null))
+  const xMax = Math.min(4, Math.max(1.2, Math.ceil(Math.max(0, ...ratios) * 5) / 5))
+  const x = (ratio) => barX + (Math.min(ratio, xMax) / xMax) * barW
+  const color = (v) => (v.kind === 'c' ? '#7f8c8d' : WORKLOADS[v.workload]?.variants.find((d) => d.id === v.id)?.uring ? '#27ae60' : '#2f6fb0')
+  const out = []
+  let y = 64
+  for (const r of results) {
+    out.push(`<text x="10" y="${y + 14}" class="h">${xmlEscape(r.title)}</text>`)
+    y += 24
+    const top = y
+    for (const v of r.variants) {
+      const ratio = v.ref ? v.ratio : v.median != null ? 1 : null
+      const vv = { ...v, workload: r.key }
+      const label = v.name + (v.ref && v.ref !== r.variants[0].id ? ` (vs ${r.variants.find((c) => c.id === v.ref)?.name ?? v.ref})` : '')
+      out.push(`<text x="${labelW}" y="${y + 14}" text-anchor="end">${xmlEscape(label)}</text>`)
+      if (ratio == null) {
+        out.push(`<text x="${barX + 4}" y="${y + 14}" class="dim">${v.skipped ? 'skipped' : 'failed'}${v.skipped ? `: ${xmlEscape(v.skipped).slice(0, 70)}` : ''}</text>`)
+      } else {
+        out.push(`<rect x="${barX}" y="${y + 3}" width="${(x(ratio) - barX).toFixed(1)}" height="${rowH - 6}" fill="${color(vv)}"/>`)
+        const text = v.ref ? `${ratio.toFixed(2)}x` + (ratio > xMax ? ' >' : '') : 'ref'
+        out.push(`<text x="${(x(ratio) + 4).toFixed(1)}" y="${y + 14}">${text}</text>`)
+        for (const t of (r.targets || []).filter((t) => t.kind === 'ratio' && t.a === v.id && t.b === v.ref)) {
+          const tx = x(t.min).toFixed(1)
+          out.push(`<line x1="${tx}" x2="${tx}" y1="${y + 1}" y2="${y + rowH - 1}" class="target"><title>target ${xmlEscape(t.what)}</title></line>`)
+        }
+      }
+      y += rowH
+    }
+    out.push(`<line x1="${x(1).toFixed(1)}" x2="${x(1).toFixed(1)}" y1="${top}" y2="${y}" class="one"/>`)
+    y += 14
+  }
+  const ticks = []
+  for (let t = 0; t <= xMax + 1e-9; t += xMax > 2 ? 0.5 : 0.25) {
+    ticks.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="60" y2="${y - 14}" class="grid"/><text x="${x(t).toFixed(1)}" y="56" text-anchor="middle" class="dim">${t.toFixed(2)}</text>`)
+  }
+  const o = m.options
+  const sub = `${m.date.slice(0, 16).replace('T', ' ')} UTC, Linux ${m.kernel}, Node ${m.node}, ${m.cpus} CPUs, ${o.rounds} rounds of ${o.seconds} s${o.quick ? ' (--quick)' : ''}, commit ${m.commit ?? '?'}`
+  const H = y + 34
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">
+<style>text{fill:#222}.h{font-weight:bold;font-size:13px}.dim{fill:#777}.grid{stroke:#e4e4e4}.one{stroke:#222;stroke-dasharray:4 3}.target{stroke:#d62728;stroke-width:3}</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="10" y="18" class="h">uring bench: rate as a ratio to C liburing (paired per round, median)</text>
+<text x="10" y="34" class="dim">${xmlEscape(sub)}</text>
+${ticks.join('\n')}
+${out.join('\n')}
+<text x="10" y="${H - 12}" class="dim">grey: C, blue: node, green: uring; dashed: 1.0 = the C liburing reference; red tick: BENCH.md target for that bar</text>
+</svg>
+`
 }
 
 function meta(opts, ctx) {
@@ -586,12 +871,14 @@ function meta(opts, ctx) {
     liburingDev: liburing,
     options: { rounds: opts.rounds, seconds: opts.seconds, warmup: opts.warmup, quick: opts.quick, fileMb: opts.fileMb, strace: opts.strace && ctx.strace },
     file: ctx.file ? { path: ctx.file, bytes: ctx.size, fsType, warmReadSeconds: ctx.warmReadSeconds, rewarms: ctx.rewarms, residencyChecked: ctx.fincore } : null,
+    files: ctx.files ? { count: ctx.files.count, bytes: ctx.files.size, inFlight: FILES_QD } : null,
+    echo: { ...ECHO, pinned: pinned ?? null },
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function main() {
+async function main() {
   const opts = parseArgs(process.argv.slice(2))
   const keys = opts.only.length ? [...new Set(opts.only)] : Object.keys(WORKLOADS)
   const t0 = performance.now()
@@ -599,17 +886,26 @@ function main() {
   if (opts.strace && !ctx.strace) log('strace not found: syscalls/op will not be measured')
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) log('dist/ is missing: build the package first (npm run build); the uring variants will fail')
   if (keys.includes('read4k')) Object.assign(ctx, prepareFile(opts.fileMb))
+  if (keys.includes('files')) ctx.files = prepareFiles(FILES)
   const results = []
-  for (const k of keys) {
-    const r = runWorkload(k, ctx, opts)
-    results.push(r)
+  try {
+    for (const k of keys) {
+      const r = await runWorkload(k, ctx, opts)
+      results.push(r)
+    }
+  } finally {
+    if (ctx.files) fs.rmSync(ctx.files.dir, { recursive: true, force: true })
   }
-  const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing' }
+  const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing', 'c-chain': 'vs C chain' }
   for (const r of results) printWorkload(r, refNames)
   const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
   doc.meta.totalSeconds = (performance.now() - t0) / 1000
   fs.writeFileSync(opts.out, JSON.stringify(doc, null, 2) + '\n')
-  process.stdout.write(`\nWrote ${path.relative(process.cwd(), opts.out) || opts.out} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
+  fs.writeFileSync(opts.chart, renderChart(results, doc.meta))
+  process.stdout.write(`\nWrote ${path.relative(process.cwd(), opts.out) || opts.out} and ${path.relative(process.cwd(), opts.chart) || opts.chart} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
 }
 
-main()
+main().catch((e) => {
+  console.error(e)
+  process.exitCode = 1
+})
