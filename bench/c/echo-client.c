@@ -95,12 +95,12 @@ int main(int argc, char **argv) {
   for (unsigned i = 0; i < conns; i++) send_msg(&cs[i], size, msg);
   struct epoll_event evs[256];
   for (;;) {
-    int n = epoll_wait(ep, evs, 256, 1000);
+    int n = epoll_wait(ep, evs, 256, 5000);
     if (n < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait", errno);
     }
-    if (n == 0) die("no echo for 1 s", ETIMEDOUT);
+    if (n == 0) die("no echo for 5 s", ETIMEDOUT);
     for (int k = 0; k < n; k++) {
       struct conn *c = &cs[evs[k].data.u32];
       ssize_t r = recv(c->fd, in, 65536, 0);
