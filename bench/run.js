@@ -801,6 +801,7 @@ function renderChart(results, m) {
   const x = (ratio) => barX + (Math.min(ratio, xMax) / xMax) * barW
   const color = (v) => (v.kind === 'c' ? '#7f8c8d' : WORKLOADS[v.workload]?.variants.find((d) => d.id === v.id)?.uring ? '#27ae60' : '#2f6fb0')
   const out = []
+  const values = [] // drawn last, over the 1.0 line and the target ticks
   let y = 64
   for (const r of results) {
     out.push(`<text x="10" y="${y + 14}" class="h">${xmlEscape(r.title)}</text>`)
@@ -815,12 +816,12 @@ function renderChart(results, m) {
         out.push(`<text x="${barX + 4}" y="${y + 14}" class="dim">${v.skipped ? 'skipped' : 'failed'}${v.skipped ? `: ${xmlEscape(v.skipped).slice(0, 70)}` : ''}</text>`)
       } else {
         out.push(`<rect x="${barX}" y="${y + 3}" width="${(x(ratio) - barX).toFixed(1)}" height="${rowH - 6}" fill="${color(vv)}"/>`)
-        const text = v.ref ? `${ratio.toFixed(2)}x` + (ratio > xMax ? ' >' : '') : 'ref'
-        out.push(`<text x="${(x(ratio) + 4).toFixed(1)}" y="${y + 14}">${text}</text>`)
         for (const t of (r.targets || []).filter((t) => t.kind === 'ratio' && t.a === v.id && t.b === v.ref)) {
           const tx = x(t.min).toFixed(1)
           out.push(`<line x1="${tx}" x2="${tx}" y1="${y + 1}" y2="${y + rowH - 1}" class="target"><title>target ${xmlEscape(t.what)}</title></line>`)
         }
+        const text = v.ref ? `${ratio.toFixed(2)}x` + (ratio > xMax ? ' >' : '') : 'ref'
+        values.push(`<text x="${(x(ratio) + 4).toFixed(1)}" y="${y + 14}" class="v">${text}</text>`)
       }
       y += rowH
     }
@@ -832,15 +833,16 @@ function renderChart(results, m) {
     ticks.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="60" y2="${y - 14}" class="grid"/><text x="${x(t).toFixed(1)}" y="56" text-anchor="middle" class="dim">${t.toFixed(2)}</text>`)
   }
   const o = m.options
-  const sub = `${m.date.slice(0, 16).replace('T', ' ')} UTC, Linux ${m.kernel}, Node ${m.node}, ${m.cpus} CPUs, ${o.rounds} rounds of ${o.seconds} s${o.quick ? ' (--quick)' : ''}, commit ${m.commit ?? '?'}`
+  const sub = `${m.date.slice(0, 16).replace('T', ' ')} UTC, Linux ${m.kernel}, Node ${m.node}, ${m.cpus} CPUs, ${o.rounds} round${o.rounds === 1 ? "" : "s"} of ${o.seconds} s${o.quick ? ' (--quick)' : ''}, commit ${m.commit ?? '?'}`
   const H = y + 34
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">
-<style>text{fill:#222}.h{font-weight:bold;font-size:13px}.dim{fill:#777}.grid{stroke:#e4e4e4}.one{stroke:#222;stroke-dasharray:4 3}.target{stroke:#d62728;stroke-width:3}</style>
+<style>text{fill:#222}.h{font-weight:bold;font-size:13px}.dim{fill:#777}.grid{stroke:#e4e4e4}.one{stroke:#222;stroke-dasharray:4 3}.target{stroke:#d62728;stroke-width:3}.v{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}</style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="18" class="h">uring bench: rate as a ratio to C liburing (paired per round, median)</text>
 <text x="10" y="34" class="dim">${xmlEscape(sub)}</text>
 ${ticks.join('\n')}
 ${out.join('\n')}
+${values.join('\n')}
 <text x="10" y="${H - 12}" class="dim">grey: C, blue: node, green: uring; dashed: 1.0 = the C liburing reference; red tick: BENCH.md target for that bar</text>
 </svg>
 `
