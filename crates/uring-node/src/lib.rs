@@ -16,6 +16,7 @@ use uring_core::registrar::Region;
 use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
 
 mod driver;
+pub mod sock;
 
 
 fn ring_err(e: RingError) -> napi::Error<String> {
