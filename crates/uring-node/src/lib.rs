@@ -608,6 +608,13 @@ impl NativeRing {
         self.ring.reserve_files(n).map_err(ring_err)
     }
 
+    /// Pinned direct slots: `[index, gen, index, gen, ...]`.
+    #[napi]
+    pub fn direct_slots(&mut self, n: f64) -> Result<Vec<u32>, String> {
+        let out = self.ring.direct_slots(n).map_err(ring_err)?;
+        Ok(out.iter().flat_map(|(i, g)| [*i, *g]).collect())
+    }
+
     /// Returns the slot's new generation.
     #[napi]
     pub fn update_file(&mut self, index: u32, gen: u32, fd: f64) -> Result<u32, String> {
