@@ -448,6 +448,16 @@ function runOnce(cmd, seconds, warmup, straceOut) {
   return { error: `${how || 'no result line'}${stderr ? `: ${stderr}` : ''}` }
 }
 
+/** The parent pid of a process (from /proc), or null. */
+function parentPid(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return null
+  }
+}
+
 /** Spawns a program and collects its output; resolves when it has exited (or was killed at `timeoutMs`). */
 function spawnAsync(file, args, opts, timeoutMs) {
   return new Promise((resolve) => {
@@ -513,28 +523,26 @@ async function runServer(cmd, seconds, warmup, straceOut) {
     server.on('error', (e) => (clearTimeout(timer), resolve({ error: String(e) })))
     closed.then(({ code, signal }) => (clearTimeout(timer), resolve({ error: `exited (${signal || `code ${code}`}) before it listened` })))
   })
+  // The pid the server printed is only signalled if it is the process we started or its child
+  // (under strace); anything else is not ours to kill.
+  const own = Number.isInteger(first.pid) && (first.pid === server.pid || parentPid(first.pid) === server.pid) ? first.pid : null
+  const kill = (sig) => {
+    try {
+      if (own) process.kill(own, sig)
+      else server.kill(sig)
+    } catch {}
+  }
   const stop = async () => {
-    if (!exited && first.pid) {
-      try {
-        process.kill(first.pid, 'SIGTERM')
-      } catch {}
-    }
-    const t = setTimeout(() => {
-      server.kill('SIGKILL')
-      if (first.pid) {
-        try {
-          process.kill(first.pid, 'SIGKILL')
-        } catch {}
-      }
-    }, 10_000)
+    if (!exited) kill('SIGTERM')
+    const t = setTimeout(() => (kill('SIGKILL'), server.kill('SIGKILL')), 10_000)
     await closed
     clearTimeout(t)
   }
   if (first.skipped) return await stop(), { skipped: first.skipped }
-  if (first.error || !first.port || !first.pid) {
+  if (first.error || !first.port || !own) {
     await stop()
     const why = errorLine(stderr)
-    return { error: `server: ${first.error || 'no port'}${why ? `: ${why}` : ''}` }
+    return { error: `server: ${first.error || (!first.port ? 'no port' : `printed pid ${first.pid}, which is not the process started`)}${why ? `: ${why}` : ''}` }
   }
   if (seconds === 0 && warmup === 0) {
     await stop()
