@@ -149,11 +149,11 @@ function isURL(p: unknown): p is URL {
  */
 export function toPath(p: unknown): Path | undefined {
   if (typeof p === 'string') {
-    if (p.includes('\u0000')) return undefined
+    if (p.length === 0 || p.includes('\u0000')) return undefined
     return { arg: p, str: p }
   }
   if (p instanceof Uint8Array) {
-    if (p.includes(0)) return undefined
+    if (p.length === 0 || p.includes(0)) return undefined
     return { arg: p, str: Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString() }
   }
   if (isURL(p)) {

@@ -50,7 +50,6 @@ import {
   validateInteger,
 } from './fs-util'
 import type { Path } from './fs-util'
-import { readFileFast, fastReady } from './fs-readfile'
 
 /** `fs.constants` of Node (O_*, S_*, COPYFILE_*, F_OK/R_OK/W_OK/X_OK, ...). */
 export const constants = fs.constants
@@ -817,8 +816,103 @@ export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | B
   }
   if (r === undefined) return nfs.readFile(path as fs.PathLike, options)
   if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
-  if (flags === O_RDONLY && signal === undefined && fastReady(r)) return readFileFast(r, p, encoding)
+  if (flags === O_RDONLY && signal === undefined) {
+    const lane = lanes(r)?.pop()
+    if (lane !== undefined) return readFileFast(r, lane, p, encoding)
+  }
   return readFilePath(r, p, flags, signal, encoding)
+}
+
+// The fast path: ONE hard-linked chain openat(into a pinned direct slot, O_NONBLOCK) ->
+// pread(fixed file, 64 KiB at offset 0) -> close(slot); one promise per file. A lane is a pinned
+// slot with its own op objects and buffer (re-run, not re-made). The answer is kept when the read
+// was short (a seekable file's end: regular files, /proc and /sys files); anything else goes the
+// Node way (open, fstat, read to EOF, close) from the start: a file of 64 KiB or more, a FIFO or
+// tty (pread fails with ESPIPE before it takes any byte), a directory (EISDIR), any other error.
+// O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+
+/** Pinned slots for readFile chains (the most chains in flight; more calls take the Node way). */
+const LANES = 128
+/** The sparse file table reserved on the default ring when it has none yet. */
+const TABLE = 1024
+/** Bytes the chain reads: smaller files are read whole by it. */
+const LANE_BYTES = 64 * 1024
+const HARD = Object.freeze({ hard: true })
+const O_NONBLOCK = fs.constants.O_NONBLOCK
+const EAGAIN = -11
+const ENXIO = -6
+
+interface Lane {
+  read: Read
+  open: Openat
+  buf: Buffer | undefined
+  chain: [Openat, Read, Close]
+  free: Lane[]
+}
+
+const lanePools = new WeakMap<Ring, Lane[] | null>()
+
+/**
+ * The ring's free lanes, made on first use; null where the chain cannot run: no direct slots
+ * (a full table of the user's, 5.19 without alloc ranges, < 5.15) or fixed files resolved at
+ * queue time instead of run time (before 5.18, IORING_FEAT_LINKED_FILE).
+ */
+function lanes(r: Ring): Lane[] | null {
+  let free = lanePools.get(r)
+  if (free !== undefined) return free
+  free = null
+  try {
+    if (r.features.linkedFile && has(r, 'openat') && has(r, 'close') && has(r, 'read')) {
+      try {
+        r.registrar.reserveFiles(TABLE)
+      } catch {
+        // A table exists already (the user's): take slots from its top.
+      }
+      const slots = r.registrar.directSlots(LANES)
+      const list: Lane[] = []
+      for (const slot of slots) {
+        const open = new Openat(AT_FDCWD, '.', O_RDONLY | O_NONBLOCK, 0, { direct: slot })
+        const read = new Read(slot, EMPTY, 0, undefined)
+        list.push({ read, open, buf: undefined, chain: [open, read, new Close(slot)], free: list })
+      }
+      free = list
+    }
+  } catch {
+    free = null
+  }
+  lanePools.set(r, free)
+  return free
+}
+
+const EMPTY = Buffer.alloc(1)
+
+function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
+  const buf = (lane.buf ??= Buffer.allocUnsafeSlow(LANE_BYTES))
+  lane.open.path = p.arg as Uint8Array
+  lane.read.buffer = buf
+  return r.runLinked(lane.chain, HARD).then(
+    (res) => {
+      const n = res[1] as number
+      lane.free.push(lane)
+      if (n >= LANE_BYTES) return readFilePath(r, p, O_RDONLY, undefined, encoding)
+      if (encoding) return buf.toString(encoding, 0, n)
+      const out = Buffer.allocUnsafeSlow(n)
+      buf.copy(out, 0, 0, n)
+      return out
+    },
+    (e: { errors?: unknown[]; results?: unknown[] }) => {
+      lane.free.push(lane)
+      const errs = e.errors
+      if (errs === undefined) throw e
+      const open = errnoOf(errs[0])
+      if (open !== undefined && open !== EAGAIN && open !== ENXIO) errorOf(errs[0], 'open', p.str)
+      // Only the close failed: the bytes are good, the error is Node's close error.
+      if (errs[0] === undefined && errs[1] === undefined && typeof e.results?.[1] === 'number' && (e.results[1] as number) < LANE_BYTES) {
+        errorOf(errs[2], 'close')
+      }
+      return readFilePath(r, p, O_RDONLY, undefined, encoding)
+    },
+  )
 }
 
 /** readFile the way Node does it: open, fstat, read to EOF, close (close errors win only without others). */
