@@ -24,7 +24,7 @@ const BUILD = path.join(BENCH, '.build')
 function usage(code) {
   const text = `usage: node bench/run.js [options]
 
-  --quick           3 rounds of 0.5 s (about 3 minutes in all)
+  --quick           3 rounds of 0.5 s (about 1.5-2 minutes in all)
   --rounds N        rounds per variant (default 5; the median is reported)
   --seconds S       timed seconds per variant per round (default 2; --quick 0.5)
   --warmup S        warm-up seconds before each timed phase (default 0.3; --quick 0.15)
