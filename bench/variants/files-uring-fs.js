@@ -11,10 +11,12 @@ try {
   skip(`uring/fs does not load: ${e.message.split('\n')[0]}`)
 }
 if (typeof ufs.readFile !== 'function') skip('uring/fs not built (no readFile)')
+// Measure io_uring, not uring/fs's node:fs fallback: without a ring the run fails instead.
+if (typeof ufs.configure === 'function') ufs.configure({ fallback: false })
 
 readFileLoops((name) => ufs.readFile(name), phase, () => {
   try {
-    return { stats: require('uring/os').ring().stats }
+    return { backend: typeof ufs.backend === 'function' ? ufs.backend() : undefined, stats: require('uring/os').ring().stats }
   } catch {
     return undefined
   }
