@@ -42,7 +42,21 @@ static double cpu_s(void) {
   return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/*
+ * Peak RSS in KiB: VmHWM of /proc/self/status, the high-water mark of this program's own memory.
+ * getrusage's ru_maxrss is not: Linux carries the parent's peak over an exec, so a program started
+ * by bench/run.js (Node, ~50-90 MB) reported ~15 MB where it uses ~2-6. ru_maxrss without /proc.
+ */
 static long rss_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof(line), f))
+      if (sscanf(line, "VmHWM: %ld", &kb) == 1) break;
+    fclose(f);
+    if (kb >= 0) return kb;
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;

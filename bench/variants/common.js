@@ -48,7 +48,7 @@ function phase() {
         ops: ops - p.ops0,
         seconds: (t - p.t0) / 1000,
         cpu: cpuSeconds() - p.cpu0,
-        rssKb: process.resourceUsage().maxRSS,
+        rssKb: peakRssKb(),
         opsTotal: ops,
         ...extra,
       }
@@ -62,6 +62,18 @@ function phase() {
     },
   }
   return p
+}
+
+/**
+ * Peak RSS in KiB: VmHWM of /proc/self/status, this process's own high-water mark.
+ * resourceUsage().maxRSS is not: Linux carries the parent's (bench/run.js's) peak over the exec.
+ */
+function peakRssKb() {
+  try {
+    const m = /^VmHWM:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
+    if (m) return Number(m[1])
+  } catch {}
+  return process.resourceUsage().maxRSS
 }
 
 /** Tells bench/run.js this variant cannot run here, and why; exits. */
