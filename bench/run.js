@@ -804,7 +804,7 @@ function renderChart(results, m) {
   const barX = labelW + 10
   const barW = W - barX - 90
   const rowH = 20
-  const ratios = results.flatMap((r) => r.variants.map((v) => v.ratio).filter((x) => x != null))
+  const ratios = results.flatMap((r) => r.variants.flatMap((v) => [v.ratio, v.cpuRatio]).filter((x) => x != null))
   const xMax = Math.min(4, Math.max(1.2, Math.ceil(Math.max(0, ...ratios) * 5) / 5))
   const x = (ratio) => barX + (Math.min(ratio, xMax) / xMax) * barW
   const color = (v) => (v.kind === 'c' ? '#7f8c8d' : WORKLOADS[v.workload]?.variants.find((d) => d.id === v.id)?.uring ? '#27ae60' : '#2f6fb0')
@@ -823,7 +823,9 @@ function renderChart(results, m) {
       if (ratio == null) {
         out.push(`<text x="${barX + 4}" y="${y + 14}" class="dim">${v.skipped ? 'skipped' : 'failed'}${v.skipped ? `: ${xmlEscape(v.skipped).slice(0, 70)}` : ''}</text>`)
       } else {
-        out.push(`<rect x="${barX}" y="${y + 3}" width="${(x(ratio) - barX).toFixed(1)}" height="${rowH - 6}" fill="${color(vv)}"/>`)
+        out.push(`<rect x="${barX}" y="${y + 3}" width="${(x(ratio) - barX).toFixed(1)}" height="${rowH - 9}" fill="${color(vv)}"/>`)
+        // Thin bar under it: the same pairing per CPU second (steadier when other work takes CPU).
+        if (v.ref && v.cpuRatio != null) out.push(`<rect x="${barX}" y="${y + rowH - 5}" width="${(x(v.cpuRatio) - barX).toFixed(1)}" height="3" fill="${color(vv)}" opacity="0.55"><title>${v.cpuRatio.toFixed(2)}x per CPU second</title></rect>`)
         for (const t of (r.targets || []).filter((t) => t.kind === 'ratio' && t.a === v.id && t.b === v.ref)) {
           const tx = x(t.min).toFixed(1)
           out.push(`<line x1="${tx}" x2="${tx}" y1="${y + 1}" y2="${y + rowH - 1}" class="target"><title>target ${xmlEscape(t.what)}</title></line>`)
@@ -851,7 +853,7 @@ function renderChart(results, m) {
 ${ticks.join('\n')}
 ${out.join('\n')}
 ${values.join('\n')}
-<text x="10" y="${H - 12}" class="dim">grey: C, blue: node, green: uring; dashed: 1.0 = the C liburing reference; red tick: BENCH.md target for that bar</text>
+<text x="10" y="${H - 12}" class="dim">grey: C, blue: node, green: uring; thin bar: the same ratio per CPU second; dashed: 1.0 = the C liburing reference; red tick: BENCH.md target</text>
 </svg>
 `
 }
