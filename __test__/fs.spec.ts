@@ -140,6 +140,27 @@ test('readFile: a FIFO is read to EOF (the chain backs off with ESPIPE before ta
   t.is(got, payload)
 })
 
+test('readFile: a FIFO waits for its writer; aborting the wait rejects with an AbortError', async (t) => {
+  const dir = tempDir(t)
+  const fifo = path.join(dir, 'fifo')
+  try {
+    execFileSync('mkfifo', [fifo])
+  } catch {
+    t.log('skipped: no mkfifo')
+    t.pass()
+    return
+  }
+  const ac = new AbortController()
+  const p = ufs.readFile(fifo, { signal: ac.signal })
+  setTimeout(() => ac.abort(), 50)
+  const e = await errorOf(() => p)
+  t.like(e, { name: 'AbortError', code: 'ABORT_ERR', message: 'The operation was aborted' })
+  // Without a signal it waits for the writer, as Node's does (its open blocks until one comes).
+  const child = spawn('sh', ['-c', `sleep 0.2; echo late > ${JSON.stringify(fifo)}`])
+  t.teardown(() => child.kill())
+  t.is(await ufs.readFile(fifo, 'utf8'), 'late\n')
+})
+
 test('readFile: many at once (more than the pinned slots) each get their own bytes', async (t) => {
   const dir = tempDir(t)
   const N = 400
