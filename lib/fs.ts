@@ -251,6 +251,7 @@ export class File extends EventEmitter {
     super()
     this.#ring = ring
     this.#fd = fd
+    gcClose.register(this, fd, this)
   }
 
   /** The process fd (-1 once closed). */
@@ -493,6 +494,7 @@ export class File extends EventEmitter {
       () => {
         this.#fd = -1
         this.#closing = undefined
+        gcClose.unregister(this)
         this.emit('close')
       },
       (e: unknown) => {
@@ -551,6 +553,12 @@ export class File extends EventEmitter {
     return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity })
   }
 }
+
+/** As a FileHandle: a File dropped without close() has its fd closed by the GC, with a warning. */
+const gcClose = new FinalizationRegistry<number>((fd) => {
+  fs.close(fd, () => undefined)
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`)
+})
 
 function validateBuffers(buffers: unknown): asserts buffers is readonly ArrayBufferView[] {
   if (!Array.isArray(buffers) || !buffers.every(isArrayBufferView)) throw errInvalidArgType('buffers', 'an ArrayBufferView[]', buffers)
