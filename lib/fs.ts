@@ -872,6 +872,11 @@ interface Lane {
   /** The slot holds a file (closed by the next open into it or by the sweep). */
   dirty: boolean
   pool: LanePool
+  /** The call in flight. */
+  path: Path | undefined
+  encoding: BufferEncoding | undefined | null
+  ok: (res: unknown[]) => string | Buffer | Promise<string | Buffer>
+  fail: (e: { errors?: unknown[] }) => never
 }
 
 interface LanePool {
@@ -904,7 +909,23 @@ function lanePool(r: Ring): LanePool | null {
         const open = new Openat(AT_FDCWD, '.', O_RDONLY, 0, { direct: slot })
         const read = new Read(slot, EMPTY, -1, undefined)
         const more = new Read(slot, EMPTY, -1, undefined)
-        p.free.push({ slot, open, read, more, close: new Close(slot), buf: undefined, buf2: undefined, chain: [open, read, more], dirty: false, pool: p })
+        const lane: Lane = {
+          slot,
+          open,
+          read,
+          more,
+          close: new Close(slot),
+          buf: undefined,
+          buf2: undefined,
+          chain: [open, read, more],
+          dirty: false,
+          pool: p,
+          path: undefined,
+          encoding: undefined,
+          ok: (res) => laneOk(lane, res),
+          fail: (e) => laneFail(lane, e),
+        }
+        p.free.push(lane)
       }
       pool = p
     }
@@ -946,42 +967,51 @@ function sweep(p: LanePool): void {
 }
 
 function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
-  const buf = (lane.buf ??= Buffer.allocUnsafeSlow(LANE_BYTES))
-  const buf2 = (lane.buf2 ??= Buffer.allocUnsafeSlow(LANE_MORE))
+  if (lane.buf === undefined) {
+    lane.buf = lane.read.buffer = Buffer.allocUnsafeSlow(LANE_BYTES)
+    lane.buf2 = lane.more.buffer = Buffer.allocUnsafeSlow(LANE_MORE)
+  }
   lane.open.path = p.arg as Uint8Array
-  lane.read.buffer = buf
-  lane.more.buffer = buf2
-  return r.runLinked(lane.chain, HARD).then(
-    (res) => {
-      lane.dirty = true
-      const n = res[1] as number
-      const m = res[2] as number
-      if (m !== 0) return readRest(r, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(buf2.subarray(0, m))], n + m, encoding)
-      let out: string | Buffer
-      if (encoding) out = buf.toString(encoding, 0, n)
-      else {
-        // As Node's: a Buffer of its own memory (not a slice of a pool).
-        out = Buffer.allocUnsafeSlow(n)
-        buf.copy(out, 0, 0, n)
-      }
-      release(lane)
-      return out
-    },
-    (e: { errors?: unknown[] }) => {
-      const errs = e.errors
-      if (errs === undefined || errs[0] !== undefined) {
-        // The open failed (the reads then met an empty slot or the lane's last file: ignored).
-        if (errs !== undefined) lane.dirty = true
-        release(lane)
-        if (errs === undefined) throw e
-        errorOf(errs[0], 'open', p.str)
-      }
-      lane.dirty = true
-      release(lane)
-      // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
-      errorOf(errs[1] ?? errs[2], 'read')
-    },
-  )
+  lane.path = p
+  lane.encoding = encoding
+  // The lane's own continuations: no closures per file.
+  return r.runLinked(lane.chain, HARD).then(lane.ok, lane.fail) as Promise<string | Buffer>
+}
+
+function laneOk(lane: Lane, res: unknown[]): string | Buffer | Promise<string | Buffer> {
+  lane.dirty = true
+  const n = res[1] as number
+  const m = res[2] as number
+  const buf = lane.buf!
+  const encoding = lane.encoding
+  if (m !== 0) return readRest(lane.pool.ring, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(lane.buf2!.subarray(0, m))], n + m, encoding)
+  let out: string | Buffer
+  if (encoding) out = buf.toString(encoding, 0, n)
+  else {
+    // As Node's: a Buffer of its own memory (not a slice of a pool).
+    out = Buffer.allocUnsafeSlow(n)
+    buf.copy(out, 0, 0, n)
+  }
+  lane.path = undefined
+  release(lane)
+  return out
+}
+
+function laneFail(lane: Lane, e: { errors?: unknown[] }): never {
+  const errs = e.errors
+  const p = lane.path!
+  lane.path = undefined
+  if (errs === undefined || errs[0] !== undefined) {
+    // The open failed (the reads then met an empty slot or the lane's last file: ignored).
+    if (errs !== undefined) lane.dirty = true
+    release(lane)
+    if (errs === undefined) throw e
+    errorOf(errs[0], 'open', p.str)
+  }
+  lane.dirty = true
+  release(lane)
+  // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
+  errorOf(errs[1] ?? errs[2], 'read')
 }
 
 /** The rest of a file a lane opened, from its current position to EOF; then the slot is closed. */
