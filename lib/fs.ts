@@ -1008,8 +1008,13 @@ function laneFail(lane: Lane, e: { errors?: unknown[] }): never {
     if (errs === undefined) throw e
     errorOf(errs[0], 'open', p.str)
   }
-  lane.dirty = true
-  release(lane)
+  // A file the reads failed on is closed before the lane serves again (the next chain's reads
+  // must never meet it, should its open fail).
+  const back = (): void => {
+    lane.dirty = false
+    lane.pool.free.push(lane)
+  }
+  ;(lane.pool.ring.run(lane.close) as Promise<unknown>).then(back, back)
   // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
   errorOf(errs[1] ?? errs[2], 'read')
 }
