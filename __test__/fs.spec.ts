@@ -180,6 +180,29 @@ test('readFile: many at once (more than the pinned slots) each get their own byt
   }
 })
 
+test('readFile: files, directories and missing paths mixed, over and over: every lane recovers', async (t) => {
+  const dir = tempDir(t)
+  fs.mkdirSync(path.join(dir, 'sub'))
+  for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(dir, `f${i}`), `content ${i}`)
+  for (let round = 0; round < 3; round++) {
+    const calls = Array.from({ length: 300 }, (_, i) => {
+      const k = i % 3
+      const p = k === 0 ? path.join(dir, `f${i % 50}`) : k === 1 ? path.join(dir, 'sub') : path.join(dir, `missing${i}`)
+      return ufs.readFile(p, 'utf8').then(
+        (v) => ({ ok: v }),
+        (e: NodeJS.ErrnoException) => ({ code: e.code, syscall: e.syscall }),
+      )
+    })
+    const got = await Promise.all(calls)
+    for (let i = 0; i < 300; i++) {
+      const k = i % 3
+      if (k === 0) t.deepEqual(got[i], { ok: `content ${i % 50}` })
+      else if (k === 1) t.deepEqual(got[i], { code: 'EISDIR', syscall: 'read' })
+      else t.deepEqual(got[i], { code: 'ENOENT', syscall: 'open' })
+    }
+  }
+})
+
 test('readFile errors are Node\'s: ENOENT, EISDIR, EACCES, ENOTDIR, NUL bytes, bad URL, bad options', async (t) => {
   const dir = tempDir(t)
   const f = path.join(dir, 'f')
