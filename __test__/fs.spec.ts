@@ -641,6 +641,34 @@ test('strict mode from the start: configure({ fallback: false }) before any call
   t.deepEqual(out, { code: 'ERR_URING_UNSUPPORTED', errno: 38, warned: 0 })
 })
 
+test('worker threads: each thread reads through its own default ring', async (t) => {
+  const { Worker } = await import('node:worker_threads')
+  const f = writeTemp(t, 'w', 'from a worker')
+  const entry = path.join(repo, 'dist', 'lib', 'fs.js')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const fs = require(workerData.entry)
+    Promise.all(Array.from({ length: 20 }, () => fs.readFile(workerData.f, 'utf8'))).then((r) => parentPort.postMessage({ r, backend: fs.backend() }))`
+  const results = await Promise.all(
+    [1, 2].map(
+      () =>
+        new Promise<{ r: string[]; backend: string }>((resolve, reject) => {
+          const w = new Worker(code, { eval: true, workerData: { entry, f } })
+          w.once('message', (m) => {
+            resolve(m)
+            void w.terminate()
+          })
+          w.once('error', reject)
+        }),
+    ),
+  )
+  for (const m of results) {
+    t.is(m.backend, 'io_uring')
+    t.true(m.r.every((s) => s === 'from a worker'))
+  }
+  t.is(await ufs.readFile(f, 'utf8'), 'from a worker')
+})
+
 // ---- sharing the ring with uring/os --------------------------------------------------------------
 
 test('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', async (t) => {
