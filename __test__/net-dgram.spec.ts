@@ -525,6 +525,29 @@ udpTest('a process whose socket is closed while receiving exits by itself; so do
   t.is(r.status, 0)
 })
 
+udpTest('a message listener that throws is an uncaught exception (as in node:dgram), and receiving goes on', (t) => {
+  const script = `
+    const { createSocket } = require(${JSON.stringify(netLib)})
+    let caught = 0
+    process.on('uncaughtException', (e) => { if (e.message === 'boom') caught++ })
+    const b = createSocket('udp4', (m) => {
+      if (m.toString() === 'first') throw new Error('boom')
+      console.log(m.toString(), caught)
+      b.close(); a.close()
+    })
+    const a = createSocket('udp4')
+    b.bind(0, '127.0.0.1', () => {
+      a.send('first', b.address().port, '127.0.0.1')
+      setTimeout(() => a.send('second', b.address().port, '127.0.0.1'), 50)
+    })
+    setTimeout(() => process.exit(2), 20000).unref()
+  `
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 })
+  t.is(r.stderr, '')
+  t.is(r.stdout.trim(), 'second 1')
+  t.is(r.status, 0)
+})
+
 // ---- bad input, compared with node:dgram ---------------------------------------------------------
 
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -556,7 +579,7 @@ function outcome(fn: () => unknown): Record<string, unknown> {
   return { ok: true }
 }
 
-type Call = [string, (s: AnySocket) => unknown]
+type Call = [string, (s: dgram.Socket) => unknown]
 const buf4 = Buffer.alloc(4)
 
 const UNBOUND_CALLS: Call[] = [
@@ -645,11 +668,11 @@ test('bad createSocket arguments: the same errors as node:dgram', (t) => {
 })
 
 udpTest('bad calls on unbound, bound, connected and closed sockets: the same errors as node:dgram', async (t) => {
-  const compare = (label: string, calls: Call[], u: AnySocket, n: AnySocket): void => {
+  const compare = (label: string, calls: Call[], u: UdpSocket, n: dgram.Socket): void => {
     for (const [name, fn] of calls) {
       const theirs = outcome(() => fn(n))
       t.not(theirs.ok, true, `${label} ${name}: node:dgram throws`)
-      t.deepEqual(outcome(() => fn(u)), theirs, `${label} ${name}`)
+      t.deepEqual(outcome(() => fn(u as unknown as dgram.Socket)), theirs, `${label} ${name}`)
     }
   }
   compare('unbound', UNBOUND_CALLS, uring(t), node(t))

@@ -255,7 +255,10 @@ export interface Message {
 }
 
 type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void
-type SendCallback = (error: Error | null, bytes?: number) => void
+/** What send() sends: bytes, or a string (UTF-8). */
+export type SendData = string | ArrayBufferView
+/** Called once the datagram was sent (`bytes`) or failed (`send ECONNREFUSED 127.0.0.1:41234`, ...). */
+export type SendCallback = (error: Error | null, bytes?: number) => void
 
 const UNBOUND = 0
 const BINDING = 1
@@ -271,6 +274,8 @@ const SOCK_CLOEXEC = 0o2000000
 const MSG_TRUNC = 0x20
 const ENOBUFS = 'ENOBUFS'
 const MAX_IOV = 1024
+/** Receive errors in a row (no datagram between) after which the socket stops receiving. */
+const MAX_RECV_ERRORS = 64
 
 // ---- disconnect: connect(2) with AF_UNSPEC ------------------------------------------------------
 
@@ -410,7 +415,10 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
 
   // ---- bind ----
 
-  bind(port?: number | BindOptions | (() => void), address?: string | (() => void), callback?: () => void): this
+  bind(port?: number, address?: string, callback?: () => void): this
+  bind(port: number, callback?: () => void): this
+  bind(callback?: () => void): this
+  bind(options: BindOptions, callback?: () => void): this
   bind(...args: unknown[]): this {
     this.#healthCheck()
     if (this.#bindState !== UNBOUND) throw nodeError('ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound')
@@ -449,7 +457,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
         return
       }
       this.#doBind(ip!, p).catch((e: unknown) => {
-        if (this.#open) this.emit('error', e)
+        if (this.#open) this.#emitSafe('error', e)
       })
     })
     return this
@@ -497,7 +505,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
     if (this.#recvBufferSize) this.#bufferSize(this.#recvBufferSize, true)
     if (this.#sendBufferSize) this.#bufferSize(this.#sendBufferSize, false)
     this.#startReceiving(r, fd)
-    this.emit('listening')
+    this.#emitSafe('listening')
   }
 
   #resolve(host: string, cb: (err: Error | null, ip?: string) => void): void {
@@ -548,7 +556,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
         () => {
           if (!this.#open) return
           this.#connectState = CONNECTED
-          this.emit('connect')
+          this.#emitSafe('connect')
         },
         (e: unknown) => fail(exceptionWithHostPort(errnoOf(e), 'connect', address, port)),
       )
@@ -561,7 +569,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
     this.#connectState = DISCONNECTED
     // Async here (an io_uring connect), submitted before any later send of this tick.
     this.#ring!.run(new Disconnect(this.#fd)).catch((e: unknown) => {
-      if (this.#open) this.emit('error', errnoException(errnoOf(e), 'connect'))
+      if (this.#open) this.#emitSafe('error', errnoException(errnoOf(e), 'connect'))
     })
   }
 
@@ -591,6 +599,12 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
    * send(msg, [offset, length,] port, address?, callback?); connected: send(msg, [offset,
    * length,] callback?). `msg`: a Buffer, TypedArray, DataView, string, or an array of them.
    */
+  send(msg: SendData | readonly SendData[], port?: number, address?: string, callback?: SendCallback): void
+  send(msg: SendData | readonly SendData[], port?: number, callback?: SendCallback): void
+  send(msg: SendData, offset: number, length: number, port?: number, address?: string, callback?: SendCallback): void
+  send(msg: SendData, offset: number, length: number, port?: number, callback?: SendCallback): void
+  send(msg: SendData, offset: number, length: number, callback?: SendCallback): void
+  send(msg: SendData | readonly SendData[], callback?: SendCallback): void
   send(msg: unknown, ...rest: unknown[]): void {
     // The argument shuffle of Node's dgram.js send(buffer, offset, length, port, address, callback).
     let buffer: unknown = msg
@@ -642,7 +656,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
       const l = list
       const a = address as string | undefined
       const c = callback as SendCallback | undefined
-      this.#enqueue(() => this.send(l, p, a, c))
+      this.#enqueue(() => (this.send as (...a: unknown[]) => void)(l, p, a, c))
       return
     }
     const cb = callback as SendCallback | undefined
@@ -691,7 +705,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
     validateNumber(length, 'length')
     validateNumber(port, 'port')
     validateString(address, 'address')
-    this.send(buffer, offset, length, port, address, callback)
+    ;(this.send as (...a: unknown[]) => void)(buffer, offset, length, port, address, callback)
   }
 
   #enqueue(fn: () => void): void {
@@ -728,12 +742,13 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
       ? this.#multishotLoop(r, fd, nameSize, () => stop, (c) => (cancel = c))
       : this.#singleLoop(r, fd, () => stop, (c) => (cancel = c))
     this.#receiving = loop.catch((e: unknown) => {
-      if (this.#open) this.emit('error', e)
+      if (this.#open) this.#emitSafe('error', e)
     })
   }
 
   async #multishotLoop(r: Ring, fd: number, nameSize: number, stopped: () => boolean, onCancel: (c: () => void) => void): Promise<void> {
     const group: BufferGroup = r.registrar.bufferGroup({ count: this.#buffers, size: 16 + nameSize + this.#maxMessage })
+    let errors = 0
     try {
       while (!stopped()) {
         // MSG_TRUNC: the kernel reports a datagram's whole length even when it was cut.
@@ -747,13 +762,15 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
             const msg = Buffer.from(m.data) // a copy; the provided buffer goes back at once
             const truncated = m.truncated || (m.flags & MSG_TRUNC) !== 0
             m.buffer.release()
+            errors = 0
             if (stopped()) continue
             this.#deliver(msg, m.address, truncated)
           }
         } catch (e) {
           if (stopped()) break
           if ((e as { code?: string }).code === ENOBUFS) continue // every buffer was in use: go again
-          this.emit('error', errnoException(errnoOf(e), 'recvmsg'))
+          // An ICMP error (ECONNREFUSED, ...) ends the multishot op; report it and go again.
+          if (!this.#recvError(e, ++errors)) break
         }
       }
     } finally {
@@ -764,6 +781,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
   async #singleLoop(r: Ring, fd: number, stopped: () => boolean, onCancel: (c: () => void) => void): Promise<void> {
     const buf = Buffer.allocUnsafe(this.#maxMessage)
     const o = new Recvmsg(fd, [buf], { flags: MSG_TRUNC })
+    let errors = 0
     while (!stopped()) {
       const ac = new AbortController()
       onCancel(() => ac.abort())
@@ -772,9 +790,10 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
         res = await r.run(o, { signal: ac.signal })
       } catch (e) {
         if (stopped()) break
-        this.emit('error', errnoException(errnoOf(e), 'recvmsg'))
+        if (!this.#recvError(e, ++errors)) break
         continue
       }
+      errors = 0
       if (stopped()) break
       const n = Math.min(res.bytes, buf.length)
       this.#deliver(Buffer.from(buf.subarray(0, n)), res.address, res.bytes > buf.length || (res.flags & MSG_TRUNC) !== 0)
@@ -790,7 +809,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
       rinfo = { address: '', family: family(this.type), port: 0, size: msg.length }
     }
     if (truncated) rinfo.truncated = true
-    this.emit('message', msg, rinfo)
+    this.#emitSafe('message', msg, rinfo)
   }
 
   /** Async iteration of the datagrams: `for await (const { msg, rinfo } of socket)`; ends at 'close', throws an 'error'. */
@@ -876,6 +895,28 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.#open) return
     await new Promise<void>((resolve) => this.close(resolve))
+  }
+
+  /**
+   * emit() from a promise continuation: a listener that throws (or an 'error' nobody listens
+   * to) becomes an uncaught exception, as it would from a libuv callback in node:dgram, instead
+   * of a rejection inside uring's own loops.
+   */
+  #emitSafe(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args)
+    } catch (e) {
+      process.nextTick(() => {
+        throw e
+      })
+    }
+  }
+
+  /** A receive failure: reported, and whether to go on receiving (not after a run of them). */
+  #recvError(e: unknown, errorsInARow: number): boolean {
+    const errno = (e as { errno?: unknown }).errno
+    this.#emitSafe('error', typeof errno === 'number' && errno < 0 ? errnoException(errno, 'recvmsg') : e)
+    return errorsInARow < MAX_RECV_ERRORS
   }
 
   #healthCheck(): void {
