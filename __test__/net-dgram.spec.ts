@@ -548,6 +548,19 @@ udpTest('a message listener that throws is an uncaught exception (as in node:dgr
   t.is(r.status, 0)
 })
 
+udpTest('the signal option closes the socket when aborted (and at once when already aborted)', async (t) => {
+  const ac = new AbortController()
+  const u = createSocket({ type: 'udp4', signal: ac.signal })
+  await bound(u)
+  const closed = once(u, 'close')
+  ac.abort()
+  await closed
+  t.is(thrown(() => u.address()).code, 'ERR_SOCKET_DGRAM_NOT_RUNNING')
+  const v = createSocket({ type: 'udp4', signal: AbortSignal.abort() })
+  await once(v, 'close')
+  t.is(thrown(() => v.bind(0)).code, 'ERR_SOCKET_DGRAM_NOT_RUNNING')
+})
+
 // ---- bad input, compared with node:dgram ---------------------------------------------------------
 
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -661,6 +674,8 @@ test('bad createSocket arguments: the same errors as node:dgram', (t) => {
     ['undefined', undefined],
     ['lookup number', { type: 'udp4', lookup: 5 }],
     ['lookup string', { type: 'udp6', lookup: 'dns' }],
+    ['signal number', { type: 'udp4', signal: 5 }],
+    ['signal object', { type: 'udp4', signal: {} }],
   ]
   for (const [label, arg] of cases) {
     t.deepEqual(outcome(() => createSocket(arg as never)), outcome(() => dgram.createSocket(arg as never)), label)
