@@ -300,15 +300,22 @@ class Disconnect extends Op {
 
 /**
  * The default ring keeps the process alive while it has ops in flight (a receiving socket always
- * has one). unref() is kept per socket: the ring is unref'd when every open socket is.
+ * has one). unref() is kept per socket: the ring is unref'd when every open UDP socket is, and
+ * ref'd again only if it was unref'd here (so as not to undo another module's unref).
  */
 const live = new Set<UdpSocket>()
+let unrefdHere = false
 function updateRef(r: Ring): void {
   if (r.closed) return
-  let any = live.size === 0
+  let any = false
   for (const s of live) if (s.refed) any = true
-  if (any) r.ref()
-  else r.unref()
+  if (live.size > 0 && !any) {
+    r.unref()
+    unrefdHere = true
+  } else if (unrefdHere) {
+    r.ref()
+    unrefdHere = false
+  }
 }
 
 function family(type: SocketType): 'IPv4' | 'IPv6' {
