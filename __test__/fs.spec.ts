@@ -679,3 +679,17 @@ test('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', asyn
   t.true(r.stats.enters > before)
   t.is(await ufs.readFile(f, 'utf8'), 'shared')
 })
+
+test.serial('readFile and open files still work after the shared ring\'s file table is unregistered, or the ring closed', async (t) => {
+  const f = writeTemp(t, 'x', 'still here')
+  const h = await ufs.open(f)
+  t.teardown(() => h.close())
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  ring().registrar.unregisterFiles()
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  ring().close()
+  t.is(await ufs.readFile(f, 'utf8'), 'still here', 'a new default ring, with new lanes')
+  t.true((await ufs.readFile(f)).equals(Buffer.from('still here')))
+  t.is((await h.read(Buffer.alloc(5), 0, 5, 0)).buffer.toString(), 'still')
+})

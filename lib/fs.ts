@@ -244,14 +244,20 @@ function position(p: unknown): number {
 export class File extends EventEmitter {
   #fd: number
   #closing: Promise<void> | undefined
-  readonly #ring: Ring
+  #ringOf: Ring
 
   /** @internal (files come from `open()`) */
   constructor(ring: Ring, fd: number) {
     super()
-    this.#ring = ring
+    this.#ringOf = ring
     this.#fd = fd
     gcClose.register(this, fd, this)
+  }
+
+  /** The ring the file's ops run on: the thread's default one (a new one if that was closed). */
+  #ring(): Ring {
+    const r = this.#ringOf
+    return r.closed ? (this.#ringOf = osRing()) : r
   }
 
   /** The process fd (-1 once closed). */
@@ -303,7 +309,7 @@ export class File extends EventEmitter {
     o.length = length as number
     let n: number
     try {
-      n = await run<number>(this.#ring, o)
+      n = await run<number>(this.#ring(), o)
     } catch (e) {
       errorOf(e, 'read')
     }
@@ -356,7 +362,7 @@ export class File extends EventEmitter {
     o.length = len
     let n: number
     try {
-      n = await run<number>(this.#ring, o)
+      n = await run<number>(this.#ring(), o)
     } catch (e) {
       errorOf(e, 'write')
     }
@@ -371,7 +377,7 @@ export class File extends EventEmitter {
     const p = position(pos)
     let n: number
     try {
-      n = await run<number>(this.#ring, new Readv(fd, buffers.map(bytesOf), p, undefined))
+      n = await run<number>(this.#ring(), new Readv(fd, buffers.map(bytesOf), p, undefined))
     } catch (e) {
       errorOf(e, 'read')
     }
@@ -386,7 +392,7 @@ export class File extends EventEmitter {
     const p = position(pos)
     let n: number
     try {
-      n = await run<number>(this.#ring, new Writev(fd, buffers.map(bytesOf), p, undefined))
+      n = await run<number>(this.#ring(), new Writev(fd, buffers.map(bytesOf), p, undefined))
     } catch (e) {
       errorOf(e, 'write')
     }
@@ -402,7 +408,7 @@ export class File extends EventEmitter {
     const big = bigintOption(options) ?? false
     let x: StatxResult
     try {
-      x = await run<StatxResult>(this.#ring, new Statx(fd, '', { flags: ['emptyPath'] }))
+      x = await run<StatxResult>(this.#ring(), new Statx(fd, '', { flags: ['emptyPath'] }))
     } catch (e) {
       errorOf(e, 'fstat')
     }
@@ -414,9 +420,9 @@ export class File extends EventEmitter {
     const fd = this.#live('ftruncate')
     validateInteger(len, 'len')
     len = Math.max(0, len)
-    if (!has(this.#ring, 'ftruncate')) return ftruncateNode(fd, len)
+    if (!has(this.#ring(), 'ftruncate')) return ftruncateNode(fd, len)
     try {
-      await run(this.#ring, new Ftruncate(fd, len))
+      await run(this.#ring(), new Ftruncate(fd, len))
     } catch (e) {
       errorOf(e, 'ftruncate')
     }
@@ -426,7 +432,7 @@ export class File extends EventEmitter {
   async sync(): Promise<void> {
     const fd = this.#live('fsync')
     try {
-      await run(this.#ring, new Fsync(fd))
+      await run(this.#ring(), new Fsync(fd))
     } catch (e) {
       errorOf(e, 'fsync')
     }
@@ -436,7 +442,7 @@ export class File extends EventEmitter {
   async datasync(): Promise<void> {
     const fd = this.#live('fdatasync')
     try {
-      await run(this.#ring, new Fsync(fd, { datasync: true }))
+      await run(this.#ring(), new Fsync(fd, { datasync: true }))
     } catch (e) {
       errorOf(e, 'fdatasync')
     }
@@ -465,7 +471,7 @@ export class File extends EventEmitter {
     const o = toOptions(options)
     if (o === undefined || o.encoding === 'buffer') throw await badOptions(() => nfs.readFile('', options as never))
     const fd = this.#live('readFile')
-    return readFd(this.#ring, fd, o.signal as AbortSignal | undefined, o.encoding as BufferEncoding | undefined)
+    return readFd(this.#ring(), fd, o.signal as AbortSignal | undefined, o.encoding as BufferEncoding | undefined)
   }
 
   /** Writes `data` at the current position (as FileHandle.writeFile). */
@@ -477,7 +483,7 @@ export class File extends EventEmitter {
     const signal = o.signal as AbortSignal | undefined
     checkAborted(signal)
     const fd = this.#live('writeFile')
-    await writeAll(this.#ring, fd, d, signal, (o.encoding as BufferEncoding | undefined) ?? 'utf8')
+    await writeAll(this.#ring(), fd, d, signal, (o.encoding as BufferEncoding | undefined) ?? 'utf8')
   }
 
   /** The same as `writeFile` (a file handle writes where it stands; 'a' files append anyway). */
@@ -490,7 +496,7 @@ export class File extends EventEmitter {
     if (this.#fd === -1) return Promise.resolve()
     if (this.#closing !== undefined) return this.#closing
     const fd = this.#fd
-    this.#closing = run(this.#ring, new Close(fd)).then(
+    this.#closing = run(this.#ring(), new Close(fd)).then(
       () => {
         this.#fd = -1
         this.#closing = undefined
@@ -876,7 +882,7 @@ interface Lane {
   path: Path | undefined
   encoding: BufferEncoding | undefined | null
   ok: (res: unknown[]) => string | Buffer | Promise<string | Buffer>
-  fail: (e: { errors?: unknown[] }) => never
+  fail: (e: { errors?: unknown[]; code?: unknown }) => Promise<string | Buffer>
 }
 
 interface LanePool {
@@ -997,15 +1003,23 @@ function laneOk(lane: Lane, res: unknown[]): string | Buffer | Promise<string | 
   return out
 }
 
-function laneFail(lane: Lane, e: { errors?: unknown[] }): never {
+function laneFail(lane: Lane, e: { errors?: unknown[]; code?: unknown }): Promise<string | Buffer> {
   const errs = e.errors
   const p = lane.path!
+  const encoding = lane.encoding
   lane.path = undefined
-  if (errs === undefined || errs[0] !== undefined) {
+  if (errs === undefined) {
+    // The chain never ran: the slots went away (the file table was unregistered) or the ring
+    // was closed. Stop using the lanes of this ring; this call goes the Node way.
+    const ring = lane.pool.ring
+    lanePools.set(ring, null)
+    if (e.code === 'ERR_URING_CLOSED') throw e
+    return readFilePath(ring, p, O_RDONLY, undefined, encoding)
+  }
+  if (errs[0] !== undefined) {
     // The open failed (the reads then met an empty slot or the lane's last file: ignored).
-    if (errs !== undefined) lane.dirty = true
+    lane.dirty = true
     release(lane)
-    if (errs === undefined) throw e
     errorOf(errs[0], 'open', p.str)
   }
   // A file the reads failed on is closed before the lane serves again (the next chain's reads
