@@ -19,6 +19,7 @@
 import * as nfs from 'node:fs/promises'
 import * as fs from 'node:fs'
 import { EventEmitter } from 'node:events'
+import { AsyncResource } from 'node:async_hooks'
 import { Readable, Writable } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
@@ -245,6 +246,7 @@ export class File extends EventEmitter {
   #fd: number
   #closing: Promise<void> | undefined
   #ringOf: Ring
+  readonly #asyncId = executionAsyncIdOf()
 
   /** @internal (files come from `open()`) */
   constructor(ring: Ring, fd: number) {
@@ -258,6 +260,11 @@ export class File extends EventEmitter {
   #ring(): Ring {
     const r = this.#ringOf
     return r.closed ? (this.#ringOf = osRing()) : r
+  }
+
+  /** A number that identifies this file for async_hooks-style bookkeeping (FileHandle's getAsyncId). */
+  getAsyncId(): number {
+    return this.#asyncId
   }
 
   /** The process fd (-1 once closed). */
@@ -558,6 +565,11 @@ export class File extends EventEmitter {
   readLines(options?: ReadStreamOptions): Interface {
     return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity })
   }
+}
+
+/** A fresh async id (an AsyncResource's), as a FileHandle has its native handle's. */
+function executionAsyncIdOf(): number {
+  return new AsyncResource('FILEHANDLE').asyncId()
 }
 
 /** As a FileHandle: a File dropped without close() has its fd closed by the GC, with a warning. */
@@ -1487,6 +1499,8 @@ export const chmod: typeof nfs.chmod = (...a) => nfs.chmod(...a)
 /** chown(2) / lchown(2): node:fs/promises (no io_uring op). */
 export const chown: typeof nfs.chown = (...a) => nfs.chown(...a)
 export const lchown: typeof nfs.lchown = (...a) => nfs.lchown(...a)
+/** lchmod: node:fs/promises (on Linux it rejects with ERR_METHOD_NOT_IMPLEMENTED, as Node's). */
+export const lchmod: typeof nfs.lchmod = (...a) => nfs.lchmod(...a)
 /** readdir (getdents64): node:fs/promises (no io_uring op), `withFileTypes` included. */
 export const readdir: typeof nfs.readdir = ((...a: Parameters<typeof nfs.readdir>) => nfs.readdir(...a)) as typeof nfs.readdir
 /** opendir, mkdtemp, cp, statfs, watch: node:fs/promises. */
