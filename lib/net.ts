@@ -314,8 +314,10 @@ export class Socket extends Duplex {
   #closeCb: (() => void) | undefined
   #isUnix = false
   #noDelay = false
-  /** The server that accepted this connection. */
-  server: Server | undefined
+  /** The server that accepted this connection (node:http replaces it with its own, as it does on node:net sockets). */
+  server: unknown
+  /** @internal the uring/net Server whose connection this is. */
+  _owner: Server | undefined
   /** True from connect() until the connection is made or fails. */
   connecting = false
   /** Bytes received. */
@@ -626,7 +628,7 @@ export class Socket extends Duplex {
       process.nextTick(() => {
         this.emit('close', err != null)
         this.#closeCb?.()
-        this.server?._connectionClosed(this)
+        this._owner?._connectionClosed(this)
       })
     }
     pending?.cb(err ?? nodeError('ERR_SOCKET_CLOSED', 'Socket is closed'))
@@ -1020,6 +1022,7 @@ export class Server extends EventEmitter {
     const o = this.#options
     const s = new Socket({ fd, allowHalfOpen: o.allowHalfOpen, noDelay: o.noDelay, keepAlive: o.keepAlive, keepAliveInitialDelay: o.keepAliveInitialDelay, highWaterMark: o.highWaterMark })
     s.server = this
+    s._owner = this
     if (!this.#handle.refed) s.unref()
     this.#connections.add(s)
     if (o.pauseOnConnect) s.pause()
