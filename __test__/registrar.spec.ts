@@ -913,3 +913,72 @@ ringFdTest('registerRingFd: ringFdRegistered turns true; 10,000 NOPs and a read 
   t.is(out.toString(), 'after registerRingFd')
   t.deepEqual(r.cq.wait(1, { timeoutMs: 20 }), [], 'a timed wait returns with nothing')
 })
+
+// ---- pinned direct slots -----------------------------------------------------------------------
+
+const slotsTest = testWhen(kernelAtLeast('6.0'), 'direct slots (IORING_REGISTER_FILE_ALLOC_RANGE)', '6.0')
+
+slotsTest('directSlots: one linked chain openat(into the slot) -> read(slot) -> close(slot), and the handle serves the next chain', (t) => {
+  const r = ring(t)
+  r.registrar.reserveFiles(8)
+  const [a, b] = r.registrar.directSlots(2)
+  t.deepEqual([a.index, b.index], [6, 7], 'taken from the top of the table')
+  const dir = tempDir(t)
+  for (let k = 0; k < 3; k++) {
+    const file = path.join(dir, `f${k}`)
+    fs.writeFileSync(file, pattern(3000, k))
+    const buf = Buffer.alloc(4096)
+    const cqes = run(
+      r,
+      op.openat(AT_FDCWD, file, 0, 0, { direct: a, link: true }),
+      // A short read (the file is smaller than the buffer) fails a soft link: the close hangs on
+      // a hard link so it runs whatever the read did.
+      op.read(a, buf, 0, { hardlink: true }),
+      op.close(a),
+    )
+    t.deepEqual(cqes.map((c) => c.res), [0, 3000, 0], `chain ${k}`)
+    t.true(buf.subarray(0, 3000).equals(pattern(3000, k)), `bytes of file ${k}`)
+    t.true(a.live, 'the handle names the slot: still valid after the close')
+  }
+  // The closed slot holds no file: a read is EBADF, not another file's bytes.
+  t.is(run(r, op.read(a, Buffer.alloc(8), 0))[0].res, -9)
+  t.true(b.live)
+})
+
+slotsTest('directSlots: the kernel allocates direct descriptors only below them', (t) => {
+  const r = ring(t)
+  r.registrar.reserveFiles(4)
+  const [slot] = r.registrar.directSlots(1)
+  const file = tmpFile(t, 'x')
+  const got = run(r, ...[0, 1, 2, 3].map(() => op.openat(AT_FDCWD, file, 0, 0, { direct: true }))).map((c) => c.res)
+  t.deepEqual(got, [0, 1, 2, -ENFILE], 'three free slots below the pinned one, then the table is full')
+  // Opening into the pinned slot still works.
+  t.is(run(r, op.openat(AT_FDCWD, file, 0, 0, { direct: slot }))[0].res, 0)
+  const buf = Buffer.alloc(4)
+  t.is(run(r, op.read(slot, buf, 0))[0].res, 1)
+  t.is(buf.toString('latin1', 0, 1), 'x')
+})
+
+slotsTest('directSlots: refusals name what is wrong; unregister unpins and makes the handle stale', (t) => {
+  const r = ring(t)
+  throwsCode(t, () => r.registrar.directSlots(1), 'ERR_URING_NOT_REGISTERED', 'no file table')
+  const fd = openFile(t, tmpFile(t, 'abc'), 'r')
+  r.registrar.reserveFiles(2)
+  const [reg] = r.registrar.registerFiles([fd]) // slot 0
+  throwsCode(t, () => r.registrar.directSlots(3), RANGE, 'more than the table')
+  const [s1] = r.registrar.directSlots(1) // slot 1
+  t.is(s1.index, 1)
+  throwsCode(t, () => r.registrar.directSlots(1), TABLE_FULL, 'slot 0 holds a registered file')
+  // Only pinned slots can be opened into: a registered file's handle is refused before any SQE.
+  const file = tmpFile(t, 'z')
+  throwsCode(t, () => (r.sq.push(op.openat(AT_FDCWD, file, 0, 0, { direct: reg })), r.sq.submit()), VALUE)
+  throwsCode(t, () => op.openat(AT_FDCWD, file, 0, 0, { direct: 1 as unknown as boolean }), TYPE)
+  r.registrar.unregister(s1)
+  t.false(s1.live)
+  refusedStale(t, r, () => op.openat(AT_FDCWD, file, 0, 0, { direct: s1 }), 'an unregistered slot')
+  // Another ring's slot is refused too.
+  const other = ring(t)
+  other.registrar.reserveFiles(1)
+  const [foreign] = other.registrar.directSlots(1)
+  throwsCode(t, () => (r.sq.push(op.openat(AT_FDCWD, file, 0, 0, { direct: foreign })), r.sq.submit()), STALE)
+})

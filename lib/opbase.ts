@@ -49,6 +49,8 @@ export const FX_FD = 1
 export const FX_BUF = 2
 export const FX_GROUP = 4
 export const FX_DIRECT = 8
+/** The op opens into a chosen pinned slot (registrar.directSlots): index in LEN, generation in FD_GEN. */
+export const FX_SLOT = 16
 
 /** `openat`'s dirfd for "relative to the current directory". */
 export const AT_FDCWD = -100

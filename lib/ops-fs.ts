@@ -18,6 +18,7 @@ import type { Cqe } from './ring'
 import {
   F,
   FX_DIRECT,
+  FX_SLOT,
   AT_FDCWD,
   Opcode,
   FdLike,
@@ -162,8 +163,13 @@ function ownCqe(cqe: unknown, o: Op): Cqe {
 
 /** Options of openat. */
 export interface OpenatOptions extends OpOptions {
-  /** Create a direct descriptor in a free slot of the file table (IORING_FILE_INDEX_ALLOC, 5.19): no process fd at all. */
-  direct?: boolean
+  /**
+   * `true`: create a direct descriptor in a free slot of the file table (IORING_FILE_INDEX_ALLOC,
+   * 5.19): no process fd at all. A slot of `registrar.directSlots()`: open into that slot (5.15),
+   * replacing what it held; `res` is 0 and the slot's handle reads, writes and closes the file,
+   * so ops linked after the open can use it.
+   */
+  direct?: boolean | RegisteredFd
 }
 
 const OPENAT_KEYS = new Set<string>([...COMMON, 'direct'])
@@ -180,7 +186,7 @@ export class Openat extends Op {
   path: Uint8Array
   flags: number
   mode: number
-  direct = false
+  direct: boolean | RegisteredFd = false
   constructor(dirfd: number, path: string | Uint8Array, flags = 0, mode = 0o666, options?: OpenatOptions) {
     super()
     this.dirfd = dirfdArg(dirfd, 'dirfd')
@@ -188,17 +194,29 @@ export class Openat extends Op {
     this.flags = validateInteger(flags, 'flags', 0, 0xffffffff)
     this.mode = validateInteger(mode, 'mode', 0, 0o7777)
     this.applyOptions(options, OPENAT_KEYS)
-    if (options?.direct !== undefined) this.direct = validateBoolean(options.direct, 'options.direct')
+    if (options?.direct !== undefined) this.direct = directArg(options.direct)
   }
-  protected encodeFields(s: Float64Array, at: number, bufs: unknown[]): void {
+  protected encodeFields(s: Float64Array, at: number, bufs: unknown[], host: RegistrarHost | undefined): void {
     s[at + F.FD] = dirfdArg(this.dirfd, 'dirfd')
     s[at + F.OP_FLAGS] = validateInteger(this.flags, 'flags', 0, 0xffffffff)
     s[at + F.AUX] = validateInteger(this.mode, 'mode', 0, 0o7777)
-    if (validateBoolean(this.direct, 'direct')) s[at + F.FIXED] += FX_DIRECT
+    const d = directArg(this.direct)
+    if (d instanceof RegisteredFd) {
+      checkHandle(d, host, 'RegisteredFd')
+      s[at + F.LEN] = d.index
+      s[at + F.FD_GEN] = d.gen
+      s[at + F.FIXED] += FX_SLOT
+    } else if (d) s[at + F.FIXED] += FX_DIRECT
     // The op keeps its own copy: changing `path` afterwards cannot change what the kernel reads.
     s[at + F.BUF] = bufs.length
     bufs.push(ownPath(this.path, 'path'))
   }
+}
+
+function directArg(v: unknown): boolean | RegisteredFd {
+  if (v instanceof RegisteredFd) return v
+  if (typeof v !== 'boolean') throw invalidType('options.direct', 'of type boolean or a RegisteredFd of registrar.directSlots()', v)
+  return v
 }
 
 /** IORING_OP_CLOSE (5.6): close(2) a process fd, or (5.15) a direct descriptor / registered slot. Words: FD = fd. */

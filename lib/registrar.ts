@@ -437,6 +437,29 @@ export class Registrar {
     return new RegisteredFd(this, handle.index, gen)
   }
 
+  /**
+   * `n` slots of the file table that stay yours (pinned), for chains that must name their
+   * descriptor before it exists: `op.openat(dir, path, flags, mode, { direct: slot })` opens into
+   * the slot (5.15), `op.read(slot, ...)` reads it, `op.close(slot)` closes it, all linked in one
+   * submission, and the same handle serves the next chain. The handle names the slot, not a file:
+   * it stays valid across those opens and closes until `unregister(slot)` (which also closes what
+   * the slot holds). The kernel's own allocation (`{ direct: true }`) no longer picks these slots
+   * (IORING_REGISTER_FILE_ALLOC_RANGE, 6.0; on 5.19, which allocates but has no range, this
+   * throws ERR_URING_OP_UNSUPPORTED). Taken from the top of the table (below slots pinned
+   * before), which must be empty there: call it right after `reserveFiles`. A slot that holds no
+   * file reads as EBADF. Note that before 5.18 the kernel resolves a fixed file when a linked op
+   * is queued, not when it runs, so a read linked after the open into its slot fails there.
+   * A read shorter than asked fails a soft link, so hang the close on a hard link (`hardlink:
+   * true` on the read) to have it run whatever the read returned.
+   */
+  directSlots(n: number): RegisteredFd[] {
+    validateInteger(n, 'n', 1, 1 << 20)
+    const pairs = call(() => this.#native().directSlots(n))
+    const out: RegisteredFd[] = []
+    for (let i = 0; i < pairs.length; i += 2) out.push(new RegisteredFd(this, pairs[i], pairs[i + 1]))
+    return out
+  }
+
   /** Unregisters the whole file table (direct descriptors in it are closed). */
   unregisterFiles(): void {
     call(() => this.#native().unregisterFiles())

@@ -496,7 +496,7 @@ export type RunResult<O> = O extends SendZc | SendmsgZc
     ? Omit<AcceptResult, 'fd'> & { fd: number | RegisteredFd }
   : O extends { decode(c: Cqe): infer R }
     ? R
-    : O extends { direct: boolean }
+    : O extends { direct: boolean | RegisteredFd }
       ? number | RegisteredFd
       : number
 

@@ -28,6 +28,7 @@ pub const MAX_GROUP_BUFFER_SIZE: u64 = (1 << 31) - 1;
 
 const IOU_PBUF_RING_INC: u16 = 2;
 const IORING_REGISTER_RING_FDS: u32 = 20;
+const IORING_REGISTER_FILE_ALLOC_RANGE: u32 = 25;
 /// user_data tag of a legacy PROVIDE_BUFFERS that gives one buffer back (its CQE is internal).
 pub(crate) const PROVIDE: u64 = 1 << 61;
 
@@ -191,6 +192,12 @@ pub struct Registrar {
     /// Generation of each file-table slot; 0 is empty.
     pub files: Vec<u32>,
     pub file_table: bool,
+    /// Slots handed out by `direct_slots`: their handle stays valid whatever the slot holds
+    /// (ops open into them and close them); the kernel's FILE_INDEX_ALLOC never picks them.
+    pub pinned: Vec<bool>,
+    /// The kernel allocates direct descriptors below this slot (IORING_REGISTER_FILE_ALLOC_RANGE);
+    /// pinned slots are at and above it. `None`: the whole table.
+    pub alloc_end: Option<u32>,
     pub groups: HashMap<u16, Group>,
     pub personalities: HashMap<u16, u32>,
     pub ring_fd: Option<u32>,
@@ -243,8 +250,17 @@ impl Registrar {
         g
     }
 
-    /// A direct close of `index` (made with generation `gen`) succeeded.
+    /// Whether `index` is a pinned slot (`direct_slots`).
+    pub fn is_pinned(&self, index: u32) -> bool {
+        self.pinned.get(index as usize).copied().unwrap_or(false)
+    }
+
+    /// A direct close of `index` (made with generation `gen`) succeeded. A pinned slot's handle
+    /// stays valid: it names the slot, not the file.
     pub(crate) fn direct_closed(&mut self, index: u32, gen: u32) {
+        if self.is_pinned(index) {
+            return;
+        }
         if let Some(g) = self.files.get_mut(index as usize) {
             if *g == gen {
                 *g = 0;
@@ -529,6 +545,8 @@ impl<K> Ring<K> {
         if !self.reg.file_table {
             self.io()?.submitter().register_files(&raw).map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             self.reg.files = raw.iter().map(|_| next_gen()).collect();
+            self.reg.pinned = vec![false; raw.len()];
+            self.reg.alloc_end = None;
             self.reg.file_table = true;
             return Ok(self.reg.files.iter().enumerate().map(|(i, &g)| (i as u32, g)).collect());
         }
@@ -569,8 +587,71 @@ impl<K> Ring<K> {
             Err(e) => return Err(RingError::io("IORING_REGISTER_FILES2", e)),
         }
         self.reg.files = vec![0; n];
+        self.reg.pinned = vec![false; n];
+        self.reg.alloc_end = None;
         self.reg.file_table = true;
         Ok(())
+    }
+
+    /// `n` slots of the file table that stay the caller's: the kernel's FILE_INDEX_ALLOC no
+    /// longer picks them (IORING_REGISTER_FILE_ALLOC_RANGE, 6.0), and their handles stay valid
+    /// while ops open files into them (openat with an explicit slot, 5.15) and close them, so a
+    /// linked chain openat -> read -> close can name its slot before the open has run. Taken
+    /// from the top of the table, below slots pinned before; they must be empty.
+    /// Returns `(index, generation)` per slot.
+    pub fn direct_slots(&mut self, n: f64) -> Result<Vec<(u32, u32)>, RingError> {
+        self.io()?;
+        if !self.reg.file_table {
+            return Err(RingError::new("ERR_URING_NOT_REGISTERED", "direct slots come from the ring's file table: reserveFiles(n) first"));
+        }
+        let size = self.reg.files.len() as u32;
+        let end = self.reg.alloc_end.unwrap_or(size);
+        let n = check_size(n, end as usize, "count")? as u32;
+        let start = end - n;
+        if let Some(busy) = (start..end).find(|&i| self.reg.files[i as usize] != 0) {
+            return Err(RingError::new(
+                "ERR_URING_TABLE_FULL",
+                format!("direct slots are taken from the top of the file table, and slot {busy} is in use; reserve a larger table, or take the slots before registering files"),
+            ));
+        }
+        let probe = self.probe()?;
+        let has_alloc = probe.kernel >= (5, 19);
+        let has_install = probe.kernel >= (5, 15);
+        if !has_install {
+            return Err(RingError::new("ERR_URING_OP_UNSUPPORTED", "opening into a chosen direct slot needs Linux 5.15"));
+        }
+        #[repr(C)]
+        struct Range {
+            off: u32,
+            len: u32,
+            resv: u64,
+        }
+        let io = self.io()?;
+        let range = Range { off: 0, len: start, resv: 0 };
+        // SAFETY: IORING_REGISTER_FILE_ALLOC_RANGE reads one io_uring_file_index_range at `arg`
+        // (nr_args 0); `range` is one, alive for the call.
+        let r = unsafe { libc::syscall(libc::SYS_io_uring_register, std::os::fd::AsRawFd::as_raw_fd(io), IORING_REGISTER_FILE_ALLOC_RANGE, &range as *const Range, 0u32) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            // Before 6.0 there is no range. Without FILE_INDEX_ALLOC (before 5.19) the kernel
+            // never picks a slot by itself, so nothing can land in a pinned one; 5.19 has the
+            // one and not the other.
+            if e.raw_os_error() != Some(libc::EINVAL) || has_alloc {
+                if e.raw_os_error() == Some(libc::EINVAL) {
+                    return Err(RingError::new("ERR_URING_OP_UNSUPPORTED", "direct slots need IORING_REGISTER_FILE_ALLOC_RANGE (Linux 6.0) on a kernel with FILE_INDEX_ALLOC (5.19)"));
+                }
+                return Err(RingError::io("IORING_REGISTER_FILE_ALLOC_RANGE", e));
+            }
+        }
+        self.reg.alloc_end = Some(start);
+        let mut out = Vec::with_capacity(n as usize);
+        for i in start..end {
+            let g = next_gen();
+            self.reg.files[i as usize] = g;
+            self.reg.pinned[i as usize] = true;
+            out.push((i, g));
+        }
+        Ok(out)
     }
 
     /// Puts `fd` in the slot of a `RegisteredFd`; returns the slot's new generation.
@@ -585,9 +666,16 @@ impl<K> Ring<K> {
             return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", io::Error::last_os_error()));
         }
         if let Err(e) = self.io()?.submitter().register_files_update(index, &[fd]) {
-            // What the slot holds now is unknown: the old handle must not be trusted.
-            self.reg.files[index as usize] = 0;
+            // What the slot holds now is unknown: the old handle must not be trusted (a pinned
+            // slot's handle names the slot, not a file, and stays).
+            if !self.reg.is_pinned(index) {
+                self.reg.files[index as usize] = 0;
+            }
             return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", e));
+        }
+        if self.reg.is_pinned(index) {
+            // A pinned slot's handle names the slot: it stays valid.
+            return Ok(gen);
         }
         let g = next_gen();
         self.reg.files[index as usize] = g;
@@ -599,6 +687,11 @@ impl<K> Ring<K> {
         self.reg.file(index, gen)?;
         self.io()?.submitter().register_files_update(index, &[-1]).map_err(|e| RingError::io("IORING_REGISTER_FILES_UPDATE", e))?;
         self.reg.files[index as usize] = 0;
+        // An unpinned slot stays out of the kernel's allocation range (it only shrinks), and
+        // register_files may fill it again.
+        if let Some(p) = self.reg.pinned.get_mut(index as usize) {
+            *p = false;
+        }
         Ok(())
     }
 
@@ -609,6 +702,8 @@ impl<K> Ring<K> {
         }
         io.submitter().unregister_files().map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
         self.reg.files.clear();
+        self.reg.pinned.clear();
+        self.reg.alloc_end = None;
         self.reg.file_table = false;
         Ok(())
     }

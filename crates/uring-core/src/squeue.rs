@@ -47,6 +47,9 @@ pub const FX_BUF: u32 = 2;
 pub const FX_GROUP: u32 = 4;
 /// The op creates a direct descriptor (IORING_FILE_INDEX_ALLOC).
 pub const FX_DIRECT: u32 = 8;
+/// The op creates its descriptor in a chosen pinned slot (`Registrar::direct_slots`): the slot's
+/// index in LEN, its generation in FD_GEN.
+pub const FX_SLOT: u32 = 16;
 pub const AT_FDCWD: i32 = -100;
 
 /// The opcodes this encoder builds (the registrar and the full op set extend it).
@@ -429,7 +432,7 @@ macro_rules! with_fd {
 pub(crate) use with_fd;
 
 fn fixed_bits(rec: &[f64]) -> Result<u32, OpError> {
-    Ok(int(rec, field::FIXED, 0.0, 15.0, "fixed")? as u32)
+    Ok(int(rec, field::FIXED, 0.0, 31.0, "fixed")? as u32)
 }
 
 fn gen(rec: &[f64], at: usize, name: &str) -> Result<u32, OpError> {
@@ -603,7 +606,7 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
         }
         OP_OPENAT => {
             ctx.need(op)?;
-            only(bits, FX_DIRECT, "openat")?;
+            only(bits, FX_DIRECT | FX_SLOT, "openat")?;
             let dirfd = int(rec, field::FD, AT_FDCWD as f64, i32::MAX as f64, "dirfd")? as i32;
             if dirfd < 0 && dirfd != AT_FDCWD {
                 return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"dirfd\" is out of range. It must be >= 0 or AT_FDCWD (-100). Received {dirfd}")));
@@ -612,7 +615,15 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             let oflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
             let mode = int(rec, field::AUX, 0.0, 0o7777 as f64, "mode")? as libc::mode_t;
             let mut b = opcode::OpenAt::new(Fd(dirfd), path).flags(oflags).mode(mode);
-            if bits & FX_DIRECT != 0 {
+            if bits & FX_SLOT != 0 {
+                let i = int(rec, field::LEN, 0.0, u32::MAX as f64, "direct slot")? as u32;
+                let i = ctx.reg.file(i, gen(rec, field::FD_GEN, "slot generation")?)?;
+                if !ctx.reg.is_pinned(i) {
+                    return Err(OpError::new("ERR_INVALID_ARG_VALUE", "openat can open into a slot of registrar.directSlots() only; this RegisteredFd names a registered file or a direct descriptor"));
+                }
+                let slot = types::DestinationSlot::try_from_slot_target(i).map_err(|_| OpError::new("ERR_OUT_OF_RANGE", "direct slot index out of range"))?;
+                b = b.file_index(Some(slot));
+            } else if bits & FX_DIRECT != 0 {
                 b = b.file_index(Some(types::DestinationSlot::auto_target()));
                 effect = Effect::DirectAlloc;
             }
@@ -721,7 +732,7 @@ mod tests {
         r[field::FIXED] = FX_GROUP as f64; // write has no buffer-select form
         assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
         let mut r = rec(OP_READ);
-        r[field::FIXED] = 16.0;
+        r[field::FIXED] = 32.0;
         assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
         let sup = vec![false; 64];
         let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };

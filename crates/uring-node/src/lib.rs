@@ -16,6 +16,7 @@ use uring_core::registrar::Region;
 use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
 
 mod driver;
+pub mod sock;
 
 
 fn ring_err(e: RingError) -> napi::Error<String> {
@@ -605,6 +606,13 @@ impl NativeRing {
     #[napi]
     pub fn reserve_files(&mut self, n: f64) -> Result<(), String> {
         self.ring.reserve_files(n).map_err(ring_err)
+    }
+
+    /// Pinned direct slots: `[index, gen, index, gen, ...]`.
+    #[napi]
+    pub fn direct_slots(&mut self, n: f64) -> Result<Vec<u32>, String> {
+        let out = self.ring.direct_slots(n).map_err(ring_err)?;
+        Ok(out.iter().flat_map(|(i, g)| [*i, *g]).collect())
     }
 
     /// Returns the slot's new generation.

@@ -1,0 +1,77 @@
+/**
+ * Synchronous socket calls that io_uring has no op for on every supported kernel (getsockname,
+ * getpeername; int setsockopt/getsockopt, which IORING_OP_URING_CMD has only from 6.7). Each is
+ * one non-blocking syscall in the native addon. Failures throw Node-style SystemErrors (`code`,
+ * negative `errno`, `syscall`). Used by `uring/net`.
+ * @internal
+ */
+import { native } from './native'
+import { SystemError } from './driver'
+import { validateFd, validateInteger } from './errors'
+
+/** A socket address: family 'IPv4' | 'IPv6' | 'unix' (a Unix socket's path is `address`, port 0). */
+export interface SockAddress {
+  family: string
+  address: string
+  port: number
+  flowinfo: number
+  scopeid: number
+}
+
+// Option levels and names of linux/socket.h, netinet/in.h, netinet/tcp.h (the same numbers on
+// every architecture uring ships for: x86_64 and aarch64 use the asm-generic values).
+export const SOL_SOCKET = 1
+export const SO_REUSEADDR = 2
+export const SO_BROADCAST = 6
+export const SO_SNDBUF = 7
+export const SO_RCVBUF = 8
+export const SO_KEEPALIVE = 9
+export const SO_REUSEPORT = 15
+export const SO_ERROR = 4
+export const IPPROTO_IP = 0
+export const IPPROTO_TCP = 6
+export const IPPROTO_IPV6 = 41
+export const IP_TTL = 2
+export const IP_MULTICAST_TTL = 33
+export const IP_MULTICAST_LOOP = 34
+export const IPV6_UNICAST_HOPS = 16
+export const IPV6_MULTICAST_HOPS = 18
+export const IPV6_MULTICAST_LOOP = 19
+export const IPV6_V6ONLY = 26
+export const TCP_NODELAY = 1
+export const TCP_KEEPIDLE = 4
+export const TCP_KEEPINTVL = 5
+export const TCP_KEEPCNT = 6
+
+function named(r: ReturnType<typeof native.sockName>, syscall: string): SockAddress {
+  if (typeof r === 'number') throw new SystemError(r, syscall)
+  return r
+}
+
+/** getsockname(2). */
+export function getsockname(fd: number): SockAddress {
+  return named(native.sockName(validateFd(fd)), 'getsockname')
+}
+
+/** getpeername(2). */
+export function getpeername(fd: number): SockAddress {
+  return named(native.peerName(validateFd(fd)), 'getpeername')
+}
+
+/** setsockopt(2) of an int option. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
+  const r = native.setSockOptInt(
+    validateFd(fd),
+    validateInteger(level, 'level', 0, 0x7fffffff),
+    validateInteger(name, 'name', 0, 0x7fffffff),
+    validateInteger(value, 'value', -0x80000000, 0x7fffffff),
+  )
+  if (r < 0) throw new SystemError(r, 'setsockopt')
+}
+
+/** getsockopt(2) of an int option. */
+export function getsockoptInt(fd: number, level: number, name: number): number {
+  const r = native.getSockOptInt(validateFd(fd), validateInteger(level, 'level', 0, 0x7fffffff), validateInteger(name, 'name', 0, 0x7fffffff))
+  if (typeof r === 'number') throw new SystemError(r, 'getsockopt')
+  return r[0]
+}
