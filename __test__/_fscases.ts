@@ -743,6 +743,37 @@ err('readFile: options is a number', (fs, c) => fs.readFile(c.p('file.txt'), A(4
 err('readFile: secret (0000) is EACCES', (fs, c) => fs.readFile(c.p('secret')), { asUser: true })
 err('readFile: inside a no-search directory is EACCES', (fs, c) => fs.readFile(c.p('noxdir', 'f')), { asUser: true })
 
+// readFile at the edges of a 64 KiB read (the chain's first read) and many at once
+const sized = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255))
+for (const n of [4095, 4096, 65535, 65536, 65537, 131072, 131073]) {
+  ok(`readFile: a file of ${n} bytes`, (fs, c) => fs.readFile(c.p('sized')), { setup: (c) => nfs.writeFileSync(c.p('sized'), sized(n)) })
+}
+ok("readFile: 65536 bytes as 'base64'", (fs, c) => fs.readFile(c.p('sized'), 'base64'), { setup: (c) => nfs.writeFileSync(c.p('sized'), sized(65536)) })
+const many = (c: Ctx): void => {
+  nfs.mkdirSync(c.p('many'))
+  for (let i = 0; i < 300; i++) nfs.writeFileSync(c.p('many', `f${i}`), `file ${i} `.repeat(i % 7))
+}
+ok('readFile: 300 files at once', (fs, c) => Promise.all(Array.from({ length: 300 }, (_, i) => fs.readFile(c.p('many', `f${i}`), 'utf8'))), { setup: many })
+ok('readFile: 300 at once, every third missing or a directory', (fs, c) =>
+  Promise.allSettled(
+    Array.from({ length: 300 }, (_, i) => fs.readFile(i % 3 === 0 ? c.p('many', `nope${i}`) : i % 3 === 1 ? c.p('many', `f${i}`) : c.p('dir'))),
+  ).then((rs) => rs.map((r) => (r.status === 'fulfilled' ? r.value : r.reason))),
+  { setup: many },
+)
+ok('stat: 300 files at once', (fs, c) => Promise.all(Array.from({ length: 300 }, (_, i) => fs.stat(c.p('many', `f${i}`)).then((s) => s.size))), { setup: many })
+ok('File.read: 50 positioned reads at once on one handle', async (fs, c) => {
+  const h = await openK(fs, c, 'bin')
+  return Promise.all(Array.from({ length: 50 }, (_, i) => h.read(Buffer.alloc(5), 0, 5, i * 5)))
+})
+ok('writeFile: { flush: true }', (fs, c) => fs.writeFile(c.p('new'), 'flushed', A({ flush: true })))
+ok('appendFile: { flush: true }', (fs, c) => fs.appendFile(c.p('file.txt'), 'flushed', A({ flush: true })))
+err('writeFile: flush is a string', (fs, c) => fs.writeFile(c.p('new'), 'x', A({ flush: 'yes' })))
+ok("open: 'sa+' and 'xa+'", async (fs, c) => {
+  await (await openK(fs, c, 'file.txt', 'sa+')).write('S')
+  return (await openK(fs, c, 'new', 'xa+')).write('X')
+})
+err("open: 'xa' on an existing file is EEXIST", (fs, c) => fs.open(c.p('file.txt'), 'xa'))
+
 // writeFile / appendFile --------------------------------------------------------------------------
 ok('writeFile: a string', (fs, c) => fs.writeFile(c.p('file.txt'), 'replaced'))
 ok('writeFile: a Buffer to a new file', (fs, c) => fs.writeFile(c.p('new'), BIN))
