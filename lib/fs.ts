@@ -22,7 +22,7 @@ import { EventEmitter } from 'node:events'
 import { Readable, Writable } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
-import { promisify } from 'node:util'
+import { inspect, promisify } from 'node:util'
 import { ring as osRing } from './os'
 import type { Ring } from './ring'
 import { RingSetupError } from './errors'
@@ -298,7 +298,7 @@ export class File extends EventEmitter {
     length ??= buffer.byteLength - (offset as number)
     if (length === 0) return { __proto__: null, bytesRead: 0, buffer } as unknown as ReadResult<ArrayBufferView>
     if (buffer.byteLength === 0) {
-      throw errGeneric(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'buffer' is empty and cannot be written. Received ${require('node:util').inspect(buffer)}`)
+      throw errGeneric(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'buffer' is empty and cannot be written. Received ${inspect(buffer)}`)
     }
     validateInteger(length, 'length', 0, 2147483647)
     if ((offset as number) + (length as number) > buffer.byteLength) throw errOutOfRange('length', `<= ${buffer.byteLength - (offset as number)}`, length)
@@ -346,9 +346,10 @@ export class File extends EventEmitter {
       bytes = bytesOf(buffer)
     } else {
       if (typeof buffer !== 'string') throw errInvalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', buffer)
-      const enc = (length ?? 'utf8') as BufferEncoding
-      if (typeof enc !== 'string' || !Buffer.isEncoding(enc)) {
-        throw errGeneric(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received ${require('node:util').inspect(enc)}`)
+      // As Node: an odd-length hex string is refused; an unknown encoding means utf8.
+      const enc = typeof length === 'string' && Buffer.isEncoding(length) ? length : 'utf8'
+      if (enc.toLowerCase() === 'hex' && buffer.length % 2 !== 0) {
+        throw errGeneric(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid for data of length ${buffer.length}. Received ${inspect(length)}`)
       }
       bytes = Buffer.from(buffer, enc)
       offset = 0
@@ -817,50 +818,62 @@ export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | B
   if (r === undefined) return nfs.readFile(path as fs.PathLike, options)
   if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
   if (flags === O_RDONLY && signal === undefined) {
-    const lane = lanes(r)?.pop()
+    const lane = lanePool(r)?.free.pop()
     if (lane !== undefined) return readFileFast(r, lane, p, encoding)
   }
   return readFilePath(r, p, flags, signal, encoding)
 }
 
-// The fast path: ONE hard-linked chain openat(into a pinned direct slot, O_NONBLOCK) ->
-// pread(fixed file, 64 KiB at offset 0) -> close(slot); one promise per file. A lane is a pinned
-// slot with its own op objects and buffer (re-run, not re-made). The answer is kept when the read
-// was short (a seekable file's end: regular files, /proc and /sys files); anything else goes the
-// Node way (open, fstat, read to EOF, close) from the start: a file of 64 KiB or more, a FIFO or
-// tty (pread fails with ESPIPE before it takes any byte), a directory (EISDIR), any other error.
-// O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+// The fast path: ONE hard-linked chain per file, openat(into a pinned direct slot) -> read(fixed
+// file, 64 KiB) -> read(16 KiB more), one promise each. A lane is a pinned slot with its own op
+// objects and buffers (re-run, not re-made). Both reads are at the file's current position, so
+// the second one returning 0 proves the end of ANY file (regular, /proc, /sys, FIFO, tty) the
+// way Node's read loop does, and the first one's bytes are the answer. Otherwise the file is
+// still open in its slot, just past what was read: the rest is read from there to EOF.
+// The chain does not close the file: the lane's next openat replaces it (the kernel closes the
+// old file then), and a sweep right after the tick closes the slots no chain reused, so no file
+// stays open past the current turn of the event loop.
 
 /** Pinned slots for readFile chains (the most chains in flight; more calls take the Node way). */
 const LANES = 128
 /** The sparse file table reserved on the default ring when it has none yet. */
 const TABLE = 1024
-/** Bytes the chain reads: smaller files are read whole by it. */
+/** Bytes of the chain's two reads. */
 const LANE_BYTES = 64 * 1024
+const LANE_MORE = 16 * 1024
 const HARD = Object.freeze({ hard: true })
-const O_NONBLOCK = fs.constants.O_NONBLOCK
-const EAGAIN = -11
-const ENXIO = -6
 
 interface Lane {
-  read: Read
+  slot: RegisteredFd
   open: Openat
+  read: Read
+  more: Read
+  close: Close
   buf: Buffer | undefined
-  chain: [Openat, Read, Close]
-  free: Lane[]
+  buf2: Buffer | undefined
+  chain: [Openat, Read, Read]
+  /** The slot holds a file (closed by the next open into it or by the sweep). */
+  dirty: boolean
+  pool: LanePool
 }
 
-const lanePools = new WeakMap<Ring, Lane[] | null>()
+interface LanePool {
+  ring: Ring
+  free: Lane[]
+  sweeping: boolean
+}
+
+const lanePools = new WeakMap<Ring, LanePool | null>()
 
 /**
- * The ring's free lanes, made on first use; null where the chain cannot run: no direct slots
- * (a full table of the user's, 5.19 without alloc ranges, < 5.15) or fixed files resolved at
- * queue time instead of run time (before 5.18, IORING_FEAT_LINKED_FILE).
+ * The ring's lanes, made on first use; null where the chain cannot run: no direct slots (a full
+ * table of the user's, 5.19 without alloc ranges, < 5.15) or fixed files resolved at queue time
+ * instead of run time (before 5.18, IORING_FEAT_LINKED_FILE).
  */
-function lanes(r: Ring): Lane[] | null {
-  let free = lanePools.get(r)
-  if (free !== undefined) return free
-  free = null
+function lanePool(r: Ring): LanePool | null {
+  let pool = lanePools.get(r)
+  if (pool !== undefined) return pool
+  pool = null
   try {
     if (r.features.linkedFile && has(r, 'openat') && has(r, 'close') && has(r, 'read')) {
       try {
@@ -869,50 +882,116 @@ function lanes(r: Ring): Lane[] | null {
         // A table exists already (the user's): take slots from its top.
       }
       const slots = r.registrar.directSlots(LANES)
-      const list: Lane[] = []
+      const p: LanePool = { ring: r, free: [], sweeping: false }
       for (const slot of slots) {
-        const open = new Openat(AT_FDCWD, '.', O_RDONLY | O_NONBLOCK, 0, { direct: slot })
-        const read = new Read(slot, EMPTY, 0, undefined)
-        list.push({ read, open, buf: undefined, chain: [open, read, new Close(slot)], free: list })
+        const open = new Openat(AT_FDCWD, '.', O_RDONLY, 0, { direct: slot })
+        const read = new Read(slot, EMPTY, -1, undefined)
+        const more = new Read(slot, EMPTY, -1, undefined)
+        p.free.push({ slot, open, read, more, close: new Close(slot), buf: undefined, buf2: undefined, chain: [open, read, more], dirty: false, pool: p })
       }
-      free = list
+      pool = p
     }
   } catch {
-    free = null
+    pool = null
   }
-  lanePools.set(r, free)
-  return free
+  lanePools.set(r, pool)
+  return pool
 }
 
 const EMPTY = Buffer.alloc(1)
 
+/** A lane is free again; if it holds a file, a sweep after this tick closes it unless reused first. */
+function release(lane: Lane): void {
+  const p = lane.pool
+  p.free.push(lane)
+  if (lane.dirty && !p.sweeping) {
+    p.sweeping = true
+    setImmediate(sweep, p)
+  }
+}
+
+function sweep(p: LanePool): void {
+  p.sweeping = false
+  const keep: Lane[] = []
+  for (const lane of p.free) {
+    if (!lane.dirty) {
+      keep.push(lane)
+      continue
+    }
+    // Out of the free list until its close completes, so no chain can open into it meanwhile.
+    const back = (): void => {
+      lane.dirty = false
+      p.free.push(lane)
+    }
+    ;(p.ring.run(lane.close) as Promise<unknown>).then(back, back)
+  }
+  p.free = keep
+}
+
 function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
   const buf = (lane.buf ??= Buffer.allocUnsafeSlow(LANE_BYTES))
+  const buf2 = (lane.buf2 ??= Buffer.allocUnsafeSlow(LANE_MORE))
   lane.open.path = p.arg as Uint8Array
   lane.read.buffer = buf
+  lane.more.buffer = buf2
   return r.runLinked(lane.chain, HARD).then(
     (res) => {
+      lane.dirty = true
       const n = res[1] as number
-      lane.free.push(lane)
-      if (n >= LANE_BYTES) return readFilePath(r, p, O_RDONLY, undefined, encoding)
-      if (encoding) return buf.toString(encoding, 0, n)
-      const out = Buffer.allocUnsafeSlow(n)
-      buf.copy(out, 0, 0, n)
+      const m = res[2] as number
+      if (m !== 0) return readRest(r, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(buf2.subarray(0, m))], n + m, encoding)
+      let out: string | Buffer
+      if (encoding) out = buf.toString(encoding, 0, n)
+      else {
+        // As Node's: a Buffer of its own memory (not a slice of a pool).
+        out = Buffer.allocUnsafeSlow(n)
+        buf.copy(out, 0, 0, n)
+      }
+      release(lane)
       return out
     },
-    (e: { errors?: unknown[]; results?: unknown[] }) => {
-      lane.free.push(lane)
+    (e: { errors?: unknown[] }) => {
       const errs = e.errors
-      if (errs === undefined) throw e
-      const open = errnoOf(errs[0])
-      if (open !== undefined && open !== EAGAIN && open !== ENXIO) errorOf(errs[0], 'open', p.str)
-      // Only the close failed: the bytes are good, the error is Node's close error.
-      if (errs[0] === undefined && errs[1] === undefined && typeof e.results?.[1] === 'number' && (e.results[1] as number) < LANE_BYTES) {
-        errorOf(errs[2], 'close')
+      if (errs === undefined || errs[0] !== undefined) {
+        // The open failed (the reads then met an empty slot or the lane's last file: ignored).
+        if (errs !== undefined) lane.dirty = true
+        release(lane)
+        if (errs === undefined) throw e
+        errorOf(errs[0], 'open', p.str)
       }
-      return readFilePath(r, p, O_RDONLY, undefined, encoding)
+      lane.dirty = true
+      release(lane)
+      // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
+      errorOf(errs[1] ?? errs[2], 'read')
     },
   )
+}
+
+/** The rest of a file a lane opened, from its current position to EOF; then the slot is closed. */
+async function readRest(r: Ring, lane: Lane, chunks: Buffer[], total: number, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
+  let size = kReadFileUnknownBufferLength
+  try {
+    for (;;) {
+      const b = Buffer.allocUnsafeSlow(size)
+      let n: number
+      try {
+        n = await run<number>(r, new Read(lane.slot, b, -1, undefined))
+      } catch (e) {
+        errorOf(e, 'read')
+      }
+      if (n === 0) break
+      chunks.push(n === b.length ? b : b.subarray(0, n))
+      total += n
+      if (total > kIoMaxLength) throw errGeneric(RangeError, 'ERR_FS_FILE_TOO_LARGE', `File size (${total}) is greater than 2 GiB`)
+      if (size < kReadFileBufferLength) size *= 2
+    }
+  } finally {
+    await run(r, lane.close).catch(() => undefined)
+    lane.dirty = false
+    lane.pool.free.push(lane)
+  }
+  const out = Buffer.concat(chunks, total)
+  return encoding ? out.toString(encoding) : out
 }
 
 /** readFile the way Node does it: open, fstat, read to EOF, close (close errors win only without others). */
