@@ -11,6 +11,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { createHash } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
+import { execFileSync } from 'node:child_process'
 
 /** The module under test: shaped like node:fs/promises. */
 export type Fs = typeof import('node:fs/promises')
@@ -745,7 +746,7 @@ err('readFile: inside a no-search directory is EACCES', (fs, c) => fs.readFile(c
 
 // readFile at the edges of a 64 KiB read (the chain's first read) and many at once
 const sized = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255))
-for (const n of [4095, 4096, 65535, 65536, 65537, 131072, 131073]) {
+for (const n of [4095, 4096, 65535, 65536, 65537, 81919, 81920, 81921, 131072, 131073]) {
   ok(`readFile: a file of ${n} bytes`, (fs, c) => fs.readFile(c.p('sized')), { setup: (c) => nfs.writeFileSync(c.p('sized'), sized(n)) })
 }
 ok("readFile: 65536 bytes as 'base64'", (fs, c) => fs.readFile(c.p('sized'), 'base64'), { setup: (c) => nfs.writeFileSync(c.p('sized'), sized(65536)) })
@@ -765,6 +766,16 @@ ok('File.read: 50 positioned reads at once on one handle', async (fs, c) => {
   const h = await openK(fs, c, 'bin')
   return Promise.all(Array.from({ length: 50 }, (_, i) => h.read(Buffer.alloc(5), 0, 5, i * 5)))
 })
+ok('readFile: a FIFO, written and closed by another opener', (fs, c) => {
+  const reading = fs.readFile(c.p('fifo'), 'utf8')
+  // node:fs for the writer: the same on both sides (opening for write waits for the reader)
+  const writing = nfs.promises.writeFile(c.p('fifo'), 'through a pipe '.repeat(5000))
+  return Promise.all([reading, writing])
+}, { setup: (c) => execFileSync('mkfifo', [c.p('fifo')]) })
+ok('readFile: an empty FIFO (the writer closes at once)', (fs, c) => {
+  const reading = fs.readFile(c.p('fifo'))
+  return Promise.all([reading, nfs.promises.writeFile(c.p('fifo'), '')])
+}, { setup: (c) => execFileSync('mkfifo', [c.p('fifo')]) })
 ok('writeFile: { flush: true }', (fs, c) => fs.writeFile(c.p('new'), 'flushed', A({ flush: true })))
 ok('appendFile: { flush: true }', (fs, c) => fs.appendFile(c.p('file.txt'), 'flushed', A({ flush: true })))
 err('writeFile: flush is a string', (fs, c) => fs.writeFile(c.p('new'), 'x', A({ flush: 'yes' })))
