@@ -12,6 +12,7 @@ import * as path from 'node:path'
 import { createHash } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { execFileSync } from 'node:child_process'
+import { Readable } from 'node:stream'
 
 /** The module under test: shaped like node:fs/promises. */
 export type Fs = typeof import('node:fs/promises')
@@ -1110,6 +1111,59 @@ err('chmod: mode -1', (fs, c) => fs.chmod(c.p('file.txt'), -1))
 err('chmod: mode missing', (fs, c) => fs.chmod(c.p('file.txt'), A(undefined)))
 err('chmod: NUL in the path', (fs, c) => fs.chmod(c.p('x\0'), 0o600))
 err('chmod: a file the user does not own is EPERM', (fs) => fs.chmod('/', 0o755), { asUser: true })
+
+// where uring/fs takes its own road (docs/fs.md's op table): positions, copy loops, live signals
+ok('File.read at a position does not move the current one', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt', 'r+')
+  await h.read(Buffer.alloc(3), 0, 3, 6)
+  await h.write('AB', null)
+  return [await h.readFile('utf8'), await h.read(Buffer.alloc(20), 0, 20, 0)]
+})
+ok('File.writev at the current position moves it', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt', 'r+')
+  await h.writev([Buffer.from('12'), Buffer.from('3')], A(null))
+  await h.write('|', null)
+  return h.stat().then((st) => st.size)
+})
+ok('File.stat after writes and a truncate', async (fs, c) => {
+  const h = await openK(fs, c, 'new', 'w+')
+  await h.write(Buffer.alloc(5000, 1))
+  await h.truncate(1234)
+  return h.stat()
+})
+ok('File.createReadStream: an empty file', async (fs, c) => collect((await openK(fs, c, 'empty')).createReadStream()))
+ok('File.createReadStream: highWaterMark 3', async (fs, c) => collect((await openK(fs, c, 'file.txt')).createReadStream({ highWaterMark: 3 })))
+ok('readFile: with a live signal', (fs, c) => fs.readFile(c.p('file.txt'), { signal: new AbortController().signal }))
+ok("readFile: a 200 kB file, 'latin1', live signal", (fs, c) => fs.readFile(c.p('big'), { encoding: 'latin1', signal: new AbortController().signal }))
+ok('writeFile: with a live signal', (fs, c) => fs.writeFile(c.p('new'), 'signalled', { signal: new AbortController().signal }))
+ok('appendFile: with a live signal', (fs, c) => fs.appendFile(c.p('file.txt'), 'signalled', A({ signal: new AbortController().signal })))
+ok('writeFile: a Readable', (fs, c) => fs.writeFile(c.p('new'), Readable.from(['r', 'e', 'a', 'd'])))
+ok('writeFile: a String object (node 20 still takes it)', (fs, c) => fs.writeFile(c.p('new'), A(new String('boxed'))))
+ok('copyFile: 2.5 MiB (several copy rounds)', (fs, c) => fs.copyFile(c.p('large'), c.p('copy')), { setup: (c) => nfs.writeFileSync(c.p('large'), Buffer.concat(Array(13).fill(BIG)).subarray(0, 2.5 * 1024 * 1024)) })
+ok('copyFile: a short file over a longer one', (fs, c) => fs.copyFile(c.p('file.txt'), c.p('big')))
+ok('copyFile: onto an existing file takes the source mode', (fs, c) => fs.copyFile(c.p('script.sh'), c.p('file.txt')))
+ok('copyFile: onto a symlink writes its target', (fs, c) => fs.copyFile(c.p('bin'), c.p('link')))
+ok('copyFile: onto a dangling symlink creates its target', (fs, c) => fs.copyFile(c.p('bin'), c.p('dangling')))
+ok('copyFile: onto a hard link of itself', async (fs, c) => fs.copyFile(c.p('file.txt'), c.p('hard')), { setup: (c) => nfs.linkSync(c.p('file.txt'), c.p('hard')) })
+ok('copyFile: /proc/version (st_size 0)', (fs, c) => fs.copyFile('/proc/version', c.p('copy')))
+ok('copyFile: /dev/null', (fs, c) => fs.copyFile('/dev/null', c.p('copy')))
+ok('truncate: ro.txt as root', (fs, c) => fs.truncate(c.p('ro.txt'), 2))
+ok('truncate: a 200 kB file to 70000', (fs, c) => fs.truncate(c.p('big'), 70_000))
+ok('mkdir: recursive with a trailing slash', (fs, c) => fs.mkdir(c.p('t1', 't2') + '/', { recursive: true }))
+err('mkdir: recursive through a dangling symlink', (fs, c) => fs.mkdir(c.p('dangling', 'x'), { recursive: true }))
+err('mkdir: recursive through a symlink loop', (fs, c) => fs.mkdir(c.p('loop1', 'x'), { recursive: true }))
+ok('rm: a dangling symlink', (fs, c) => fs.rm(c.p('dangling')))
+ok('rm: a file with recursive', (fs, c) => fs.rm(c.p('file.txt'), { recursive: true }))
+ok('rm: Buffer path', (fs, c) => fs.rm(c.b('bin')))
+err('unlink: a file with a trailing slash is ENOTDIR', (fs, c) => fs.unlink(c.p('file.txt') + '/'))
+err('stat: a file with a trailing slash is ENOTDIR', (fs, c) => fs.stat(c.p('file.txt') + '/'))
+ok('stat: a directory with a trailing slash', (fs, c) => fs.stat(c.p('dir') + '/'))
+err('rename: a file with a trailing slash is ENOTDIR', (fs, c) => fs.rename(c.p('file.txt') + '/', c.p('x')))
+err('rmdir: a trailing-slash symlink to a directory is ENOTDIR', (fs, c) => fs.rmdir(c.p('dirlink') + '/'))
+ok('rename: a file over a hard link of itself does nothing', (fs, c) => fs.rename(c.p('file.txt'), c.p('hard')), { setup: (c) => nfs.linkSync(c.p('file.txt'), c.p('hard')) })
+err('open: an empty path is ENOENT', (fs) => fs.open(''))
+err('mkdir: an empty path is ENOENT', (fs) => fs.mkdir(''))
+err('unlink: an empty Buffer path is ENOENT', (fs) => fs.unlink(Buffer.alloc(0)))
 
 /** Every case, in order; names are unique. */
 export const CASES: readonly FsCase[] = list
