@@ -56,7 +56,7 @@ function runChild(args: { uid?: number; only: string }, noring: string | undefin
   const cmd = noring ?? process.execPath
   const cmdArgs = noring ? ['1', process.execPath, ...argv] : argv
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, cmdArgs, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(cmd, cmdArgs, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], timeout: 100_000 })
     const out: Buffer[] = []
     const errs: Buffer[] = []
     p.stdout.on('data', (b: Buffer) => out.push(b))
