@@ -227,18 +227,12 @@ export interface FileReadOptions<T extends ArrayBufferView = Buffer> {
   position?: number | bigint | null
 }
 
-function position(p: unknown): number | bigint {
-  if (p == null) return -1
-  if (typeof p === 'bigint') {
-    if (p < -1n || p > 0x7fffffffffffffffn) throw errOutOfRange('position', `>= -1 && <= 9223372036854775807`, p)
-    return p
-  }
-  if (typeof p === 'number') {
-    if (!Number.isInteger(p)) throw errOutOfRange('position', 'an integer', p)
-    if (p < -1 || p > Number.MAX_SAFE_INTEGER) throw errOutOfRange('position', `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, p)
-    return p
-  }
-  throw errInvalidArgType('position', 'of type number or bigint', p)
+/**
+ * A position as FileHandle methods take it: a safe integer >= 0 is where the I/O happens;
+ * anything else (null, -1, other negatives, bigints, fractions) means the current position.
+ */
+function position(p: unknown): number {
+  return typeof p === 'number' && Number.isSafeInteger(p) && p >= 0 ? p : -1
 }
 
 /**
@@ -257,6 +251,7 @@ export class File extends EventEmitter {
     super()
     this.#ring = ring
     this.#fd = fd
+    gcClose.register(this, fd, this)
   }
 
   /** The process fd (-1 once closed). */
@@ -325,7 +320,7 @@ export class File extends EventEmitter {
     let bytes: Uint8Array
     let offset: number
     let len: number
-    let p: number | bigint
+    let p: number
     if (isArrayBufferView(buffer)) {
       let off = offsetOrOptions
       if (off !== null && typeof off === 'object') {
@@ -342,7 +337,7 @@ export class File extends EventEmitter {
       if (len > buffer.byteLength - offset) throw errOutOfRange('length', `<= ${buffer.byteLength - offset}`, len)
       if (len < 0) throw errOutOfRange('length', '>= 0', len)
       validateInteger(len, 'length', 0, 2147483647)
-      p = typeof pos === 'number' || typeof pos === 'bigint' ? position(pos) : -1
+      p = position(pos)
       bytes = bytesOf(buffer)
     } else {
       if (typeof buffer !== 'string') throw errInvalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', buffer)
@@ -354,7 +349,7 @@ export class File extends EventEmitter {
       bytes = Buffer.from(buffer, enc)
       offset = 0
       len = bytes.byteLength
-      p = typeof offsetOrOptions === 'number' || typeof offsetOrOptions === 'bigint' ? position(offsetOrOptions) : -1
+      p = position(offsetOrOptions)
     }
     const o = uncheckedWrite(fd, bytes, p)
     o.bufferOffset = offset
@@ -373,7 +368,7 @@ export class File extends EventEmitter {
     const fd = this.#live('readv')
     validateBuffers(buffers)
     if (buffers.length === 0) return { __proto__: null, bytesRead: 0, buffers } as unknown as { bytesRead: number; buffers: T }
-    const p = typeof pos === 'number' || typeof pos === 'bigint' ? position(pos) : -1
+    const p = position(pos)
     let n: number
     try {
       n = await run<number>(this.#ring, new Readv(fd, buffers.map(bytesOf), p, undefined))
@@ -388,7 +383,7 @@ export class File extends EventEmitter {
     const fd = this.#live('writev')
     validateBuffers(buffers)
     if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as unknown as { bytesWritten: number; buffers: T }
-    const p = typeof pos === 'number' || typeof pos === 'bigint' ? position(pos) : -1
+    const p = position(pos)
     let n: number
     try {
       n = await run<number>(this.#ring, new Writev(fd, buffers.map(bytesOf), p, undefined))
@@ -499,6 +494,7 @@ export class File extends EventEmitter {
       () => {
         this.#fd = -1
         this.#closing = undefined
+        gcClose.unregister(this)
         this.emit('close')
       },
       (e: unknown) => {
@@ -513,9 +509,25 @@ export class File extends EventEmitter {
     return this.close()
   }
 
-  /** A web ReadableStream of the file from its current position (ArrayBuffer chunks, as Node 20's). */
-  readableWebStream(): ReadableStream<ArrayBuffer> {
+  /**
+   * A web ReadableStream of the file from its current position: ArrayBuffer chunks as Node 20's,
+   * or with `{ type: 'bytes' }` a byte stream of Uint8Array chunks.
+   */
+  readableWebStream(options?: { type?: 'bytes' }): ReadableStream {
     this.#live('readableWebStream')
+    if (options?.type === 'bytes') {
+      return new ReadableStream({
+        type: 'bytes',
+        pull: async (c: ReadableByteStreamController) => {
+          const buf = new Uint8Array(65536)
+          const { bytesRead } = await this.read(buf, 0, buf.length, null)
+          if (bytesRead === 0) {
+            c.close()
+            c.byobRequest?.respond(0)
+          } else c.enqueue(buf.subarray(0, bytesRead))
+        },
+      })
+    }
     return new ReadableStream<ArrayBuffer>({
       pull: async (c) => {
         const buf = new Uint8Array(65536)
@@ -523,7 +535,6 @@ export class File extends EventEmitter {
         if (bytesRead === 0) c.close()
         else c.enqueue(buf.buffer.slice(0, bytesRead))
       },
-      type: undefined,
     })
   }
 
@@ -542,6 +553,12 @@ export class File extends EventEmitter {
     return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity })
   }
 }
+
+/** As a FileHandle: a File dropped without close() has its fd closed by the GC, with a warning. */
+const gcClose = new FinalizationRegistry<number>((fd) => {
+  fs.close(fd, () => undefined)
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`)
+})
 
 function validateBuffers(buffers: unknown): asserts buffers is readonly ArrayBufferView[] {
   if (!Array.isArray(buffers) || !buffers.every(isArrayBufferView)) throw errInvalidArgType('buffers', 'an ArrayBufferView[]', buffers)
@@ -1282,7 +1299,7 @@ export function rmdir(path: fs.PathLike, options?: fs.RmDirOptions): Promise<voi
 export function rm(path: fs.PathLike, options?: fs.RmOptions): Promise<void> {
   const node = (): Promise<void> => nfs.rm(path, options)
   const p = toPath(path)
-  if (p === undefined || (options != null && (typeof options !== 'object' || options.recursive === true))) return node()
+  if (p === undefined || !plainRm(options)) return node()
   let r: Ring | undefined
   try {
     r = uring()
@@ -1294,6 +1311,17 @@ export function rm(path: fs.PathLike, options?: fs.RmOptions): Promise<void> {
     () => undefined,
     () => node(),
   )
+}
+
+/** Options rm takes itself: none, or only `force` (a boolean) and `recursive: false`. */
+function plainRm(o: unknown): boolean {
+  if (o == null) return true
+  if (typeof o !== 'object') return false
+  for (const k of Object.keys(o)) {
+    const v = (o as Record<string, unknown>)[k]
+    if (k === 'force' ? typeof v !== 'boolean' : k === 'recursive' ? v !== false : true) return false
+  }
+  return true
 }
 
 /** truncate(2): open 'r+', IORING_OP_FTRUNCATE (6.9; node:fs before), close. */
@@ -1379,6 +1407,14 @@ export async function copyFile(src: fs.PathLike, dest: fs.PathLike, mode?: numbe
       left -= n
       off += n
     }
+  } catch (e) {
+    // As libuv: a failed copy removes the destination it opened.
+    if (dfd !== -1) {
+      await run(r, new Close(dfd)).catch(() => undefined)
+      dfd = -1
+      await nfs.unlink(b.arg as string).catch(() => undefined)
+    }
+    throw e
   } finally {
     if (dfd !== -1) await run(r, new Close(dfd)).catch(() => undefined)
     await run(r, new Close(sfd)).catch(() => undefined)
