@@ -1221,6 +1221,54 @@ ok('mkdtemp: makes a directory with a 6-character suffix', async (fs, c) => {
   return [path.basename(d).length, path.dirname(d), nfs.statSync(d).isDirectory(), nfs.rmdirSync(d)]
 })
 
+// odd values: none may crash the process; each must come back as node's does
+const bufs = (n: number, size: number): Buffer[] => Array.from({ length: n }, () => Buffer.alloc(size))
+ok('File.readv: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'bin')).readv(bufs(2000, 1), 0), { error: true })
+ok('File.writev: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'new', 'w')).writev(Array.from({ length: 2000 }, (_, i) => Buffer.from([i & 255])), 0), { error: true })
+ok('File.read: length 0', async (fs, c) => (await openK(fs, c, 'file.txt')).read(Buffer.alloc(4), 0, 0, 0))
+ok('File.write: an empty buffer', async (fs, c) => (await openK(fs, c, 'file.txt', 'r+')).write(Buffer.alloc(0)))
+ok('File.read: position 2**52 (far past the end)', async (fs, c) => (await openK(fs, c, 'file.txt')).read(Buffer.alloc(4), 0, 4, 2 ** 52))
+err('File.write: position 2**50 (past the largest file) is EFBIG', async (fs, c) => (await openK(fs, c, 'file.txt', 'r+')).write('x', 2 ** 50))
+ok('File.read: position 2**53 (not a safe integer: node reads at the current position)', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt')
+  return c.call(() => h.read(Buffer.alloc(4), 0, 4, 2 ** 53))
+})
+err('File.read: offset NaN', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt')
+  return c.call(() => h.read(Buffer.alloc(4), NaN, 4, 0))
+})
+err('File.read: length 2**31', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt')
+  return c.call(() => h.read(Buffer.alloc(4), 0, 2 ** 31, 0))
+})
+err('File.write: length -1', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt', 'r+')
+  return c.call(() => h.write(Buffer.from('abc'), 0, -1, 0))
+})
+err('truncate: length 2**50 is EFBIG', (fs, c) => fs.truncate(c.p('file.txt'), 2 ** 50))
+err('truncate: length 2**53', (fs, c) => fs.truncate(c.p('file.txt'), 2 ** 53))
+err('readFile: path is a Symbol', (fs) => fs.readFile(A(Symbol('p'))))
+err('readFile: path is a bigint', (fs) => fs.readFile(A(1n)))
+err('stat: path is a Proxy', (fs) => fs.stat(A(new Proxy({}, {}))))
+ok('readFile: a Uint8Array path', (fs, c) => fs.readFile(A(new Uint8Array(c.b('file.txt'))), 'utf8'))
+err('readFile: a file URL with an encoded NUL', (fs, c) => fs.readFile(A(new URL(c.u('file.txt').href + '%00x'))))
+ok('readFile: a numeric flag O_RDONLY', (fs, c) => fs.readFile(c.p('file.txt'), { flag: O_RDONLY, encoding: 'utf8' }))
+ok("appendFile: flag 'w' truncates first", (fs, c) => fs.appendFile(c.p('file.txt'), 'only', { flag: 'w' }))
+ok("writeFile: 'utf16le'", (fs, c) => fs.writeFile(c.p('new'), 'ab☃', 'utf16le'))
+ok('writeFile: mode 0o777 (masked by the umask)', (fs, c) => fs.writeFile(c.p('new'), 'x', { mode: 0o777 }))
+ok('mkdir: mode 0o7777', (fs, c) => fs.mkdir(c.p('new'), 0o7777))
+ok('chmod: mode 0o170644 (type bits too)', (fs, c) => fs.chmod(c.p('file.txt'), 0o170644))
+err('utimes: NaN', (fs, c) => fs.utimes(c.p('file.txt'), NaN, 1))
+err('utimes: Infinity', (fs, c) => fs.utimes(c.p('file.txt'), 1, Infinity))
+ok('utimes: an invalid Date', async (fs, c) => {
+  await fs.utimes(c.p('file.txt'), new Date(NaN), 1)
+  return fs.stat(c.p('file.txt')).then((st) => st.mtimeMs)
+}, { error: true })
+ok('copyFile: COPYFILE_EXCL | COPYFILE_FICLONE', (fs, c) => fs.copyFile(c.p('file.txt'), c.p('copy'), COPYFILE_EXCL | COPYFILE_FICLONE))
+ok('readdir: withFileTypes sees a FIFO', async (fs, c) => byName(await fs.readdir(c.p('dir'), { withFileTypes: true })), { setup: (c) => execFileSync('mkfifo', [c.p('dir', 'fifo')]) })
+ok('stat: a FIFO', (fs, c) => fs.stat(c.p('fifo')), { setup: (c) => execFileSync('mkfifo', [c.p('fifo')]) })
+ok("open: a FIFO with 'r+' (no wait)", async (fs, c) => (await openK(fs, c, 'fifo', 'r+')).stat(), { setup: (c) => execFileSync('mkfifo', [c.p('fifo')]) })
+
 /** Every case, in order; names are unique. */
 export const CASES: readonly FsCase[] = list
 
