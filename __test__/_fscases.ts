@@ -488,7 +488,7 @@ function err(name: string, run: FsCase['run'], more: Partial<FsCase> = {}): void
 ok('open: default flags, then readFile utf8', async (fs, c) => (await openK(fs, c, 'file.txt')).readFile('utf8'))
 ok('open: Buffer path', async (fs, c) => (await c.keep(await fs.open(c.b('file.txt')))).readFile())
 ok('open: URL path', async (fs, c) => (await c.keep(await fs.open(c.u('file.txt')))).readFile('latin1'))
-ok('open: file: URL string is a relative path', (fs, c) => fs.open(c.u('file.txt').href), { error: true })
+err('open: a file: URL as a string is a relative path (ENOENT)', (fs, c) => fs.open(c.u('file.txt').href))
 ok("open: 'r+' then write at 0", async (fs, c) => (await openK(fs, c, 'file.txt', 'r+')).write('HELLO', 0))
 ok("open: 'w' truncates", async (fs, c) => (await openK(fs, c, 'file.txt', 'w')).stat())
 ok("open: 'w' creates with mode 0o600", async (fs, c) => (await openK(fs, c, 'new', 'w', 0o600)).write(Buffer.from('new')))
@@ -1223,8 +1223,8 @@ ok('mkdtemp: makes a directory with a 6-character suffix', async (fs, c) => {
 
 // odd values: none may crash the process; each must come back as node's does
 const bufs = (n: number, size: number): Buffer[] => Array.from({ length: n }, () => Buffer.alloc(size))
-ok('File.readv: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'bin')).readv(bufs(2000, 1), 0), { error: true })
-ok('File.writev: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'new', 'w')).writev(Array.from({ length: 2000 }, (_, i) => Buffer.from([i & 255])), 0), { error: true })
+ok('File.readv: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'bin')).readv(bufs(2000, 1), 0))
+ok('File.writev: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'new', 'w')).writev(Array.from({ length: 2000 }, (_, i) => Buffer.from([i & 255])), 0))
 ok('File.read: length 0', async (fs, c) => (await openK(fs, c, 'file.txt')).read(Buffer.alloc(4), 0, 0, 0))
 ok('File.write: an empty buffer', async (fs, c) => (await openK(fs, c, 'file.txt', 'r+')).write(Buffer.alloc(0)))
 ok('File.read: position 2**52 (far past the end)', async (fs, c) => (await openK(fs, c, 'file.txt')).read(Buffer.alloc(4), 0, 4, 2 ** 52))
@@ -1260,10 +1260,10 @@ ok('mkdir: mode 0o7777', (fs, c) => fs.mkdir(c.p('new'), 0o7777))
 ok('chmod: mode 0o170644 (type bits too)', (fs, c) => fs.chmod(c.p('file.txt'), 0o170644))
 err('utimes: NaN', (fs, c) => fs.utimes(c.p('file.txt'), NaN, 1))
 err('utimes: Infinity', (fs, c) => fs.utimes(c.p('file.txt'), 1, Infinity))
-ok('utimes: an invalid Date', async (fs, c) => {
+err('utimes: an invalid Date', async (fs, c) => {
   await fs.utimes(c.p('file.txt'), new Date(NaN), 1)
   return fs.stat(c.p('file.txt')).then((st) => st.mtimeMs)
-}, { error: true })
+})
 ok('copyFile: COPYFILE_EXCL | COPYFILE_FICLONE', (fs, c) => fs.copyFile(c.p('file.txt'), c.p('copy'), COPYFILE_EXCL | COPYFILE_FICLONE))
 ok('readdir: withFileTypes sees a FIFO', async (fs, c) => byName(await fs.readdir(c.p('dir'), { withFileTypes: true })), { setup: (c) => execFileSync('mkfifo', [c.p('dir', 'fifo')]) })
 ok('stat: a FIFO', (fs, c) => fs.stat(c.p('fifo')), { setup: (c) => execFileSync('mkfifo', [c.p('fifo')]) })
