@@ -180,6 +180,29 @@ test('readFile: many at once (more than the pinned slots) each get their own byt
   }
 })
 
+test('readFile: files, directories and missing paths mixed, over and over: every lane recovers', async (t) => {
+  const dir = tempDir(t)
+  fs.mkdirSync(path.join(dir, 'sub'))
+  for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(dir, `f${i}`), `content ${i}`)
+  for (let round = 0; round < 3; round++) {
+    const calls = Array.from({ length: 300 }, (_, i) => {
+      const k = i % 3
+      const p = k === 0 ? path.join(dir, `f${i % 50}`) : k === 1 ? path.join(dir, 'sub') : path.join(dir, `missing${i}`)
+      return ufs.readFile(p, 'utf8').then(
+        (v) => ({ ok: v }),
+        (e: NodeJS.ErrnoException) => ({ code: e.code, syscall: e.syscall }),
+      )
+    })
+    const got = await Promise.all(calls)
+    for (let i = 0; i < 300; i++) {
+      const k = i % 3
+      if (k === 0) t.deepEqual(got[i], { ok: `content ${i % 50}` })
+      else if (k === 1) t.deepEqual(got[i], { code: 'EISDIR', syscall: 'read' })
+      else t.deepEqual(got[i], { code: 'ENOENT', syscall: 'open' })
+    }
+  }
+})
+
 test('readFile errors are Node\'s: ENOENT, EISDIR, EACCES, ENOTDIR, NUL bytes, bad URL, bad options', async (t) => {
   const dir = tempDir(t)
   const f = path.join(dir, 'f')
@@ -618,6 +641,34 @@ test('strict mode from the start: configure({ fallback: false }) before any call
   t.deepEqual(out, { code: 'ERR_URING_UNSUPPORTED', errno: 38, warned: 0 })
 })
 
+test('worker threads: each thread reads through its own default ring', async (t) => {
+  const { Worker } = await import('node:worker_threads')
+  const f = writeTemp(t, 'w', 'from a worker')
+  const entry = path.join(repo, 'dist', 'lib', 'fs.js')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const fs = require(workerData.entry)
+    Promise.all(Array.from({ length: 20 }, () => fs.readFile(workerData.f, 'utf8'))).then((r) => parentPort.postMessage({ r, backend: fs.backend() }))`
+  const results = await Promise.all(
+    [1, 2].map(
+      () =>
+        new Promise<{ r: string[]; backend: string }>((resolve, reject) => {
+          const w = new Worker(code, { eval: true, workerData: { entry, f } })
+          w.once('message', (m) => {
+            resolve(m)
+            void w.terminate()
+          })
+          w.once('error', reject)
+        }),
+    ),
+  )
+  for (const m of results) {
+    t.is(m.backend, 'io_uring')
+    t.true(m.r.every((s) => s === 'from a worker'))
+  }
+  t.is(await ufs.readFile(f, 'utf8'), 'from a worker')
+})
+
 // ---- sharing the ring with uring/os --------------------------------------------------------------
 
 test('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', async (t) => {
@@ -627,4 +678,18 @@ test('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', asyn
   await ufs.readFile(f)
   t.true(r.stats.enters > before)
   t.is(await ufs.readFile(f, 'utf8'), 'shared')
+})
+
+test.serial('readFile and open files still work after the shared ring\'s file table is unregistered, or the ring closed', async (t) => {
+  const f = writeTemp(t, 'x', 'still here')
+  const h = await ufs.open(f)
+  t.teardown(() => h.close())
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  ring().registrar.unregisterFiles()
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  ring().close()
+  t.is(await ufs.readFile(f, 'utf8'), 'still here', 'a new default ring, with new lanes')
+  t.true((await ufs.readFile(f)).equals(Buffer.from('still here')))
+  t.is((await h.read(Buffer.alloc(5), 0, 5, 0)).buffer.toString(), 'still')
 })

@@ -19,6 +19,7 @@
 import * as nfs from 'node:fs/promises'
 import * as fs from 'node:fs'
 import { EventEmitter } from 'node:events'
+import { AsyncResource } from 'node:async_hooks'
 import { Readable, Writable } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
@@ -244,14 +245,26 @@ function position(p: unknown): number {
 export class File extends EventEmitter {
   #fd: number
   #closing: Promise<void> | undefined
-  readonly #ring: Ring
+  #ringOf: Ring
+  readonly #asyncId = executionAsyncIdOf()
 
   /** @internal (files come from `open()`) */
   constructor(ring: Ring, fd: number) {
     super()
-    this.#ring = ring
+    this.#ringOf = ring
     this.#fd = fd
     gcClose.register(this, fd, this)
+  }
+
+  /** The ring the file's ops run on: the thread's default one (a new one if that was closed). */
+  #ring(): Ring {
+    const r = this.#ringOf
+    return r.closed ? (this.#ringOf = osRing()) : r
+  }
+
+  /** A number that identifies this file for async_hooks-style bookkeeping (FileHandle's getAsyncId). */
+  getAsyncId(): number {
+    return this.#asyncId
   }
 
   /** The process fd (-1 once closed). */
@@ -303,7 +316,7 @@ export class File extends EventEmitter {
     o.length = length as number
     let n: number
     try {
-      n = await run<number>(this.#ring, o)
+      n = await run<number>(this.#ring(), o)
     } catch (e) {
       errorOf(e, 'read')
     }
@@ -356,7 +369,7 @@ export class File extends EventEmitter {
     o.length = len
     let n: number
     try {
-      n = await run<number>(this.#ring, o)
+      n = await run<number>(this.#ring(), o)
     } catch (e) {
       errorOf(e, 'write')
     }
@@ -371,7 +384,7 @@ export class File extends EventEmitter {
     const p = position(pos)
     let n: number
     try {
-      n = await run<number>(this.#ring, new Readv(fd, buffers.map(bytesOf), p, undefined))
+      n = await run<number>(this.#ring(), new Readv(fd, buffers.map(bytesOf), p, undefined))
     } catch (e) {
       errorOf(e, 'read')
     }
@@ -386,7 +399,7 @@ export class File extends EventEmitter {
     const p = position(pos)
     let n: number
     try {
-      n = await run<number>(this.#ring, new Writev(fd, buffers.map(bytesOf), p, undefined))
+      n = await run<number>(this.#ring(), new Writev(fd, buffers.map(bytesOf), p, undefined))
     } catch (e) {
       errorOf(e, 'write')
     }
@@ -402,7 +415,7 @@ export class File extends EventEmitter {
     const big = bigintOption(options) ?? false
     let x: StatxResult
     try {
-      x = await run<StatxResult>(this.#ring, new Statx(fd, '', { flags: ['emptyPath'] }))
+      x = await run<StatxResult>(this.#ring(), new Statx(fd, '', { flags: ['emptyPath'] }))
     } catch (e) {
       errorOf(e, 'fstat')
     }
@@ -414,9 +427,9 @@ export class File extends EventEmitter {
     const fd = this.#live('ftruncate')
     validateInteger(len, 'len')
     len = Math.max(0, len)
-    if (!has(this.#ring, 'ftruncate')) return ftruncateNode(fd, len)
+    if (!has(this.#ring(), 'ftruncate')) return ftruncateNode(fd, len)
     try {
-      await run(this.#ring, new Ftruncate(fd, len))
+      await run(this.#ring(), new Ftruncate(fd, len))
     } catch (e) {
       errorOf(e, 'ftruncate')
     }
@@ -426,7 +439,7 @@ export class File extends EventEmitter {
   async sync(): Promise<void> {
     const fd = this.#live('fsync')
     try {
-      await run(this.#ring, new Fsync(fd))
+      await run(this.#ring(), new Fsync(fd))
     } catch (e) {
       errorOf(e, 'fsync')
     }
@@ -436,7 +449,7 @@ export class File extends EventEmitter {
   async datasync(): Promise<void> {
     const fd = this.#live('fdatasync')
     try {
-      await run(this.#ring, new Fsync(fd, { datasync: true }))
+      await run(this.#ring(), new Fsync(fd, { datasync: true }))
     } catch (e) {
       errorOf(e, 'fdatasync')
     }
@@ -465,7 +478,7 @@ export class File extends EventEmitter {
     const o = toOptions(options)
     if (o === undefined || o.encoding === 'buffer') throw await badOptions(() => nfs.readFile('', options as never))
     const fd = this.#live('readFile')
-    return readFd(this.#ring, fd, o.signal as AbortSignal | undefined, o.encoding as BufferEncoding | undefined)
+    return readFd(this.#ring(), fd, o.signal as AbortSignal | undefined, o.encoding as BufferEncoding | undefined)
   }
 
   /** Writes `data` at the current position (as FileHandle.writeFile). */
@@ -477,7 +490,7 @@ export class File extends EventEmitter {
     const signal = o.signal as AbortSignal | undefined
     checkAborted(signal)
     const fd = this.#live('writeFile')
-    await writeAll(this.#ring, fd, d, signal, (o.encoding as BufferEncoding | undefined) ?? 'utf8')
+    await writeAll(this.#ring(), fd, d, signal, (o.encoding as BufferEncoding | undefined) ?? 'utf8')
   }
 
   /** The same as `writeFile` (a file handle writes where it stands; 'a' files append anyway). */
@@ -490,7 +503,7 @@ export class File extends EventEmitter {
     if (this.#fd === -1) return Promise.resolve()
     if (this.#closing !== undefined) return this.#closing
     const fd = this.#fd
-    this.#closing = run(this.#ring, new Close(fd)).then(
+    this.#closing = run(this.#ring(), new Close(fd)).then(
       () => {
         this.#fd = -1
         this.#closing = undefined
@@ -552,6 +565,11 @@ export class File extends EventEmitter {
   readLines(options?: ReadStreamOptions): Interface {
     return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity })
   }
+}
+
+/** A fresh async id (an AsyncResource's), as a FileHandle has its native handle's. */
+function executionAsyncIdOf(): number {
+  return new AsyncResource('FILEHANDLE').asyncId()
 }
 
 /** As a FileHandle: a File dropped without close() has its fd closed by the GC, with a warning. */
@@ -872,6 +890,11 @@ interface Lane {
   /** The slot holds a file (closed by the next open into it or by the sweep). */
   dirty: boolean
   pool: LanePool
+  /** The call in flight. */
+  path: Path | undefined
+  encoding: BufferEncoding | undefined | null
+  ok: (res: unknown[]) => string | Buffer | Promise<string | Buffer>
+  fail: (e: { errors?: unknown[]; code?: unknown }) => Promise<string | Buffer>
 }
 
 interface LanePool {
@@ -904,7 +927,23 @@ function lanePool(r: Ring): LanePool | null {
         const open = new Openat(AT_FDCWD, '.', O_RDONLY, 0, { direct: slot })
         const read = new Read(slot, EMPTY, -1, undefined)
         const more = new Read(slot, EMPTY, -1, undefined)
-        p.free.push({ slot, open, read, more, close: new Close(slot), buf: undefined, buf2: undefined, chain: [open, read, more], dirty: false, pool: p })
+        const lane: Lane = {
+          slot,
+          open,
+          read,
+          more,
+          close: new Close(slot),
+          buf: undefined,
+          buf2: undefined,
+          chain: [open, read, more],
+          dirty: false,
+          pool: p,
+          path: undefined,
+          encoding: undefined,
+          ok: (res) => laneOk(lane, res),
+          fail: (e) => laneFail(lane, e),
+        }
+        p.free.push(lane)
       }
       pool = p
     }
@@ -946,42 +985,64 @@ function sweep(p: LanePool): void {
 }
 
 function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
-  const buf = (lane.buf ??= Buffer.allocUnsafeSlow(LANE_BYTES))
-  const buf2 = (lane.buf2 ??= Buffer.allocUnsafeSlow(LANE_MORE))
+  if (lane.buf === undefined) {
+    lane.buf = lane.read.buffer = Buffer.allocUnsafeSlow(LANE_BYTES)
+    lane.buf2 = lane.more.buffer = Buffer.allocUnsafeSlow(LANE_MORE)
+  }
   lane.open.path = p.arg as Uint8Array
-  lane.read.buffer = buf
-  lane.more.buffer = buf2
-  return r.runLinked(lane.chain, HARD).then(
-    (res) => {
-      lane.dirty = true
-      const n = res[1] as number
-      const m = res[2] as number
-      if (m !== 0) return readRest(r, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(buf2.subarray(0, m))], n + m, encoding)
-      let out: string | Buffer
-      if (encoding) out = buf.toString(encoding, 0, n)
-      else {
-        // As Node's: a Buffer of its own memory (not a slice of a pool).
-        out = Buffer.allocUnsafeSlow(n)
-        buf.copy(out, 0, 0, n)
-      }
-      release(lane)
-      return out
-    },
-    (e: { errors?: unknown[] }) => {
-      const errs = e.errors
-      if (errs === undefined || errs[0] !== undefined) {
-        // The open failed (the reads then met an empty slot or the lane's last file: ignored).
-        if (errs !== undefined) lane.dirty = true
-        release(lane)
-        if (errs === undefined) throw e
-        errorOf(errs[0], 'open', p.str)
-      }
-      lane.dirty = true
-      release(lane)
-      // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
-      errorOf(errs[1] ?? errs[2], 'read')
-    },
-  )
+  lane.path = p
+  lane.encoding = encoding
+  // The lane's own continuations: no closures per file.
+  return r.runLinked(lane.chain, HARD).then(lane.ok, lane.fail) as Promise<string | Buffer>
+}
+
+function laneOk(lane: Lane, res: unknown[]): string | Buffer | Promise<string | Buffer> {
+  lane.dirty = true
+  const n = res[1] as number
+  const m = res[2] as number
+  const buf = lane.buf!
+  const encoding = lane.encoding
+  if (m !== 0) return readRest(lane.pool.ring, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(lane.buf2!.subarray(0, m))], n + m, encoding)
+  let out: string | Buffer
+  if (encoding) out = buf.toString(encoding, 0, n)
+  else {
+    // As Node's: a Buffer of its own memory (not a slice of a pool).
+    out = Buffer.allocUnsafeSlow(n)
+    buf.copy(out, 0, 0, n)
+  }
+  lane.path = undefined
+  release(lane)
+  return out
+}
+
+function laneFail(lane: Lane, e: { errors?: unknown[]; code?: unknown }): Promise<string | Buffer> {
+  const errs = e.errors
+  const p = lane.path!
+  const encoding = lane.encoding
+  lane.path = undefined
+  if (errs === undefined) {
+    // The chain never ran: the slots went away (the file table was unregistered) or the ring
+    // was closed. Stop using the lanes of this ring; this call goes the Node way.
+    const ring = lane.pool.ring
+    lanePools.set(ring, null)
+    if (e.code === 'ERR_URING_CLOSED') throw e
+    return readFilePath(ring, p, O_RDONLY, undefined, encoding)
+  }
+  if (errs[0] !== undefined) {
+    // The open failed (the reads then met an empty slot or the lane's last file: ignored).
+    lane.dirty = true
+    release(lane)
+    errorOf(errs[0], 'open', p.str)
+  }
+  // A file the reads failed on is closed before the lane serves again (the next chain's reads
+  // must never meet it, should its open fail).
+  const back = (): void => {
+    lane.dirty = false
+    lane.pool.free.push(lane)
+  }
+  ;(lane.pool.ring.run(lane.close) as Promise<unknown>).then(back, back)
+  // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
+  errorOf(errs[1] ?? errs[2], 'read')
 }
 
 /** The rest of a file a lane opened, from its current position to EOF; then the slot is closed. */
@@ -1438,6 +1499,8 @@ export const chmod: typeof nfs.chmod = (...a) => nfs.chmod(...a)
 /** chown(2) / lchown(2): node:fs/promises (no io_uring op). */
 export const chown: typeof nfs.chown = (...a) => nfs.chown(...a)
 export const lchown: typeof nfs.lchown = (...a) => nfs.lchown(...a)
+/** lchmod: node:fs/promises (on Linux it rejects with ERR_METHOD_NOT_IMPLEMENTED, as Node's). */
+export const lchmod: typeof nfs.lchmod = (...a) => nfs.lchmod(...a)
 /** readdir (getdents64): node:fs/promises (no io_uring op), `withFileTypes` included. */
 export const readdir: typeof nfs.readdir = ((...a: Parameters<typeof nfs.readdir>) => nfs.readdir(...a)) as typeof nfs.readdir
 /** opendir, mkdtemp, cp, statfs, watch: node:fs/promises. */

@@ -112,13 +112,27 @@ fn optional_at(e: &mut Enc, k: u32) -> Result<(*mut u8, usize), OpError> {
     Ok(if n == 0 { (std::ptr::null_mut(), 0) } else { (p, n) })
 }
 
+/// connect's address, which may also be AF_UNSPEC (exactly a 16-byte sockaddr of zeros but the
+/// family): connect(2) with it dissolves a datagram socket's association (dgram's disconnect()).
+fn unspec_or_addr(e: &mut Enc) -> Result<(*const libc::sockaddr, libc::socklen_t), OpError> {
+    let (p, n) = e.buf_at(0)?;
+    if n == std::mem::size_of::<libc::sockaddr>() {
+        // SAFETY: p..p+16 is live memory of the batch.
+        let b = unsafe { std::slice::from_raw_parts(p as *const u8, n) };
+        if b.iter().all(|&x| x == 0) {
+            return Ok((p as *const libc::sockaddr, n as libc::socklen_t));
+        }
+    }
+    sockaddr(p, n, "address")
+}
+
 /// bind (6.11) / connect (5.5). BUF: the address (sockaddr bytes, exactly its length).
 fn bind_connect(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(op)?;
     e.only(FX_FD, if op == OP_BIND { "bind" } else { "connect" })?;
     no_ioprio(e, "bind/connect")?;
     let t = e.target()?;
-    let (a, len) = addr_at(e, 0, "address")?;
+    let (a, len) = if op == OP_CONNECT { unspec_or_addr(e)? } else { addr_at(e, 0, "address")? };
     Ok(if op == OP_BIND {
         with_fd!(t, |f| opcode::Bind::new(f, a, len).build())
     } else {
@@ -471,10 +485,16 @@ mod tests {
         let mut b = Bufs(vec![v4()], vec![]);
         let v = run(&r, &mut b, (6, 18)).unwrap();
         assert_eq!((v.opcode, v.fd, v.off), (OP_CONNECT, 3, 16));
-        for bad in [vec![0u8; 1], { let mut a = v4(); a.push(0); a }, vec![0u8; 16], { let mut a = vec![0u8; 111]; a[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes()); a }] {
+        for bad in [vec![0u8; 1], { let mut a = v4(); a.push(0); a }, vec![0u8; 15], vec![0u8; 17], { let mut a = vec![0u8; 111]; a[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes()); a }] {
             let mut b = Bufs(vec![bad], vec![]);
             assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
         }
+        // AF_UNSPEC (16 zero bytes): connect's disconnect; not a bind address.
+        let mut b = Bufs(vec![vec![0u8; 16]], vec![]);
+        assert_eq!(run(&r, &mut b, (6, 18)).unwrap().off, 16);
+        let rb = rec(OP_BIND);
+        let mut b = Bufs(vec![vec![0u8; 16]], vec![]);
+        assert_eq!(run(&rb, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
         r[field::IOPRIO] = 1.0;
         let mut b = Bufs(vec![v4()], vec![]);
         assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
