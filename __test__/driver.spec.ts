@@ -377,6 +377,25 @@ for (const mode of MODES) {
     t.is(fs.readSync(fd, back), 4, 'the cancelled read took nothing from the pipe')
   })
 
+  when(title('a hard chain aborted in flight: each op is cancelled as it starts, none blocks for ever'), async (t) => {
+    // The kernel cannot cancel an op that waits behind another in its chain; a hard chain runs
+    // its next op after a cancelled one. So the driver cancels them one by one as they start.
+    const { fd } = fifoPair(t)
+    const r = mk(t)
+    const ac = new AbortController()
+    const bufs = [Buffer.alloc(4), Buffer.alloc(4), Buffer.alloc(4)]
+    const p = tracker(r.runLinked(bufs.map((b) => op.read(fd, b, -1)), { hard: true, signal: ac.signal }))
+    await r.run(op.nop())
+    t.is(r.inFlight, 3)
+    ac.abort('hard')
+    const e = (await t.throwsAsync(p.promise)) as AbortError & { errors?: Array<{ code?: string } | undefined> }
+    isAbortError(t, e, ac.signal, 'hard')
+    t.deepEqual(e.errors?.map((x) => x?.code), ['ECANCELED', 'ECANCELED', 'ECANCELED'], 'all three reads were cancelled')
+    t.is(r.inFlight, 0)
+    fs.writeSync(fd, 'left')
+    t.is(fs.readSync(fd, Buffer.alloc(8)), 4, 'no cancelled read took bytes from the pipe')
+  })
+
   when(title('runLinked aborted while staged: nothing of the chain reaches the kernel'), async (t) => {
     const file = tmpFile(t, 'keep')
     const wfd = openFile(t, file, 'r+')

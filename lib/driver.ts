@@ -44,6 +44,7 @@ import { getSystemErrorMap } from 'node:util'
 
 const CQE_F_MORE = 1 << 1
 const ECANCELED = 125
+const ENOENT = 2
 const EINTR = 4
 const ETIME = 62
 
@@ -649,10 +650,23 @@ export class Driver implements DriverHooks {
       this.#finishLink(lr, abortError(lr.signal!))
       return
     }
-    // Cancel the first op still in flight: the soft chain's rest fails with ECANCELED after it.
-    // A hard chain goes on, so every op left is cancelled.
-    for (const slot of lr.slots) {
-      if (this.#link[slot] === lr && this.#s.ops[slot] === lr.ops[lr.slots.indexOf(slot)]) this.#cancel(slot)
+    this.#cancelFirstLive(lr)
+  }
+
+  /**
+   * Cancels the first op of an aborted chain that has not completed. A soft chain's rest then
+   * fails with ECANCELED by itself; a hard chain goes on to its next op, which is cancelled in
+   * turn when this one's CQE arrives (dispatch). Only the first can be cancelled: the kernel does
+   * not find an op that waits behind another in its chain, so a cancel of the whole chain at
+   * once would miss the later ops, and one of those could block for ever (a read of a FIFO).
+   */
+  #cancelFirstLive(lr: LinkRun): void {
+    for (let k = 0; k < lr.slots.length; k++) {
+      const slot = lr.slots[k]
+      if (this.#link[slot] === lr && this.#s.ops[slot] === lr.ops[k]) {
+        this.#cancel(slot)
+        return
+      }
     }
   }
 
@@ -836,7 +850,14 @@ export class Driver implements DriverHooks {
     if (kind === K_INTERNAL) {
       if (!more) {
         this.#kind[slot] = K_NONE
+        // A chain's next op is started by the kernel's task work after its predecessor's CQE,
+        // so a cancel sent on that CQE can come first and find nothing: try again while that op
+        // of an aborted chain is still live (the next enter has started it).
+        const c = o as SlotCancel | undefined
+        const t = c instanceof SlotCancel ? c.target : -1
+        const lr = t >= 0 && res === -ENOENT && s.ops[t] === c!.targetOp ? this.#link[t] : undefined
         completeSlot(s, slot)
+        if (lr !== undefined && lr.aborted && !lr.settled) this.#cancel(t)
       }
       return
     }
@@ -884,6 +905,7 @@ export class Driver implements DriverHooks {
         else if (this.#link[x] === lr) this.#clearSlot(x)
       }
       if (!live) this.#finishLink(lr, undefined)
+      else if (lr.aborted) this.#cancelFirstLive(lr)
       return
     }
     // K_RUN

@@ -852,9 +852,11 @@ export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | B
   }
   if (r === undefined) return nfs.readFile(path as fs.PathLike, options)
   if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
+  // Not with a signal: an abort cancels only the ops of a hard chain that already started, and a
+  // later one (the second read, on a FIFO) could then block; single ops cancel cleanly.
   if (flags === O_RDONLY && signal === undefined) {
     const lane = lanePool(r)?.free.pop()
-    if (lane !== undefined) return readFileFast(r, lane, p, encoding)
+    if (lane !== undefined) return readFileFast(r, lane, p, encoding, signal)
   }
   return readFilePath(r, p, flags, signal, encoding)
 }
@@ -893,6 +895,7 @@ interface Lane {
   /** The call in flight. */
   path: Path | undefined
   encoding: BufferEncoding | undefined | null
+  signal: AbortSignal | undefined
   ok: (res: unknown[]) => string | Buffer | Promise<string | Buffer>
   fail: (e: { errors?: unknown[]; code?: unknown }) => Promise<string | Buffer>
 }
@@ -940,6 +943,7 @@ function lanePool(r: Ring): LanePool | null {
           pool: p,
           path: undefined,
           encoding: undefined,
+          signal: undefined,
           ok: (res) => laneOk(lane, res),
           fail: (e) => laneFail(lane, e),
         }
@@ -984,7 +988,7 @@ function sweep(p: LanePool): void {
   p.free = keep
 }
 
-function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
+function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | undefined | null, signal: AbortSignal | undefined): Promise<string | Buffer> {
   if (lane.buf === undefined) {
     lane.buf = lane.read.buffer = Buffer.allocUnsafeSlow(LANE_BYTES)
     lane.buf2 = lane.more.buffer = Buffer.allocUnsafeSlow(LANE_MORE)
@@ -992,8 +996,9 @@ function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | u
   lane.open.path = p.arg as Uint8Array
   lane.path = p
   lane.encoding = encoding
+  lane.signal = signal
   // The lane's own continuations: no closures per file.
-  return r.runLinked(lane.chain, HARD).then(lane.ok, lane.fail) as Promise<string | Buffer>
+  return r.runLinked(lane.chain, signal === undefined ? HARD : { hard: true, signal }).then(lane.ok, lane.fail) as Promise<string | Buffer>
 }
 
 function laneOk(lane: Lane, res: unknown[]): string | Buffer | Promise<string | Buffer> {
@@ -1002,7 +1007,7 @@ function laneOk(lane: Lane, res: unknown[]): string | Buffer | Promise<string | 
   const m = res[2] as number
   const buf = lane.buf!
   const encoding = lane.encoding
-  if (m !== 0) return readRest(lane.pool.ring, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(lane.buf2!.subarray(0, m))], n + m, encoding)
+  if (m !== 0) return readRest(lane.pool.ring, lane, [Buffer.from(buf.subarray(0, n)), Buffer.from(lane.buf2!.subarray(0, m))], n + m, encoding, lane.signal)
   let out: string | Buffer
   if (encoding) out = buf.toString(encoding, 0, n)
   else {
@@ -1011,6 +1016,7 @@ function laneOk(lane: Lane, res: unknown[]): string | Buffer | Promise<string | 
     buf.copy(out, 0, 0, n)
   }
   lane.path = undefined
+  lane.signal = undefined
   release(lane)
   return out
 }
@@ -1019,14 +1025,21 @@ function laneFail(lane: Lane, e: { errors?: unknown[]; code?: unknown }): Promis
   const errs = e.errors
   const p = lane.path!
   const encoding = lane.encoding
+  const signal = lane.signal
   lane.path = undefined
+  lane.signal = undefined
+  if ((e as Error).name === 'AbortError') {
+    // Whatever the chain got to, its file is closed before the lane serves again.
+    closeThenFree(lane)
+    throw e
+  }
   if (errs === undefined) {
     // The chain never ran: the slots went away (the file table was unregistered) or the ring
     // was closed. Stop using the lanes of this ring; this call goes the Node way.
     const ring = lane.pool.ring
     lanePools.set(ring, null)
     if (e.code === 'ERR_URING_CLOSED') throw e
-    return readFilePath(ring, p, O_RDONLY, undefined, encoding)
+    return readFilePath(ring, p, O_RDONLY, signal, encoding)
   }
   if (errs[0] !== undefined) {
     // The open failed (the reads then met an empty slot or the lane's last file: ignored).
@@ -1036,24 +1049,30 @@ function laneFail(lane: Lane, e: { errors?: unknown[]; code?: unknown }): Promis
   }
   // A file the reads failed on is closed before the lane serves again (the next chain's reads
   // must never meet it, should its open fail).
+  closeThenFree(lane)
+  // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
+  errorOf(errs[1] ?? errs[2], 'read')
+}
+
+/** Closes the lane's slot, then makes the lane free again. */
+function closeThenFree(lane: Lane): void {
   const back = (): void => {
     lane.dirty = false
     lane.pool.free.push(lane)
   }
   ;(lane.pool.ring.run(lane.close) as Promise<unknown>).then(back, back)
-  // Node meets a read error (EISDIR, EIO) at its first read, and reports it the same way.
-  errorOf(errs[1] ?? errs[2], 'read')
 }
 
 /** The rest of a file a lane opened, from its current position to EOF; then the slot is closed. */
-async function readRest(r: Ring, lane: Lane, chunks: Buffer[], total: number, encoding: BufferEncoding | undefined | null): Promise<string | Buffer> {
+async function readRest(r: Ring, lane: Lane, chunks: Buffer[], total: number, encoding: BufferEncoding | undefined | null, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  lane.signal = undefined
   let size = kReadFileUnknownBufferLength
   try {
     for (;;) {
       const b = Buffer.allocUnsafeSlow(size)
       let n: number
       try {
-        n = await run<number>(r, new Read(lane.slot, b, -1, undefined))
+        n = await run<number>(r, new Read(lane.slot, b, -1, undefined), signal)
       } catch (e) {
         errorOf(e, 'read')
       }
