@@ -1225,6 +1225,17 @@ ok('mkdtemp: makes a directory with a 6-character suffix', async (fs, c) => {
 const bufs = (n: number, size: number): Buffer[] => Array.from({ length: n }, () => Buffer.alloc(size))
 ok('File.readv: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'bin')).readv(bufs(2000, 1), 0))
 ok('File.writev: 2000 buffers (more than IOV_MAX)', async (fs, c) => (await openK(fs, c, 'new', 'w')).writev(Array.from({ length: 2000 }, (_, i) => Buffer.from([i & 255])), 0))
+ok('File.writev: 1500 buffers at the current position, then a write', async (fs, c) => {
+  const h = await openK(fs, c, 'file.txt', 'r+')
+  const r = await h.writev(Array.from({ length: 1500 }, (_, i) => Buffer.from([97 + (i % 26)])))
+  await h.write('|')
+  return r.bytesWritten
+})
+ok('File.readv: 1500 buffers at the current position, then a read', async (fs, c) => {
+  const h = await openK(fs, c, 'big')
+  const r = await h.readv(bufs(1500, 3))
+  return [r.bytesRead, await h.read(Buffer.alloc(4), 0, 4, null)]
+})
 ok('File.read: length 0', async (fs, c) => (await openK(fs, c, 'file.txt')).read(Buffer.alloc(4), 0, 0, 0))
 ok('File.write: an empty buffer', async (fs, c) => (await openK(fs, c, 'file.txt', 'r+')).write(Buffer.alloc(0)))
 ok('File.read: position 2**52 (far past the end)', async (fs, c) => (await openK(fs, c, 'file.txt')).read(Buffer.alloc(4), 0, 4, 2 ** 52))
