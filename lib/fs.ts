@@ -308,8 +308,10 @@ export class File extends EventEmitter {
     if (buffer.byteLength === 0) {
       throw errGeneric(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'buffer' is empty and cannot be written. Received ${inspect(buffer)}`)
     }
-    validateInteger(length, 'length', 0, 2147483647)
+    // node's order (validateOffsetLengthRead): length >= 0, then offset + length within the buffer
+    if ((length as number) < 0) throw errOutOfRange('length', '>= 0', length)
     if ((offset as number) + (length as number) > buffer.byteLength) throw errOutOfRange('length', `<= ${buffer.byteLength - (offset as number)}`, length)
+    validateInteger(length, 'length', 0, 2147483647)
     const p = position(pos)
     const o = uncheckedRead(fd, bytesOf(buffer), p)
     o.bufferOffset = offset as number
@@ -384,7 +386,8 @@ export class File extends EventEmitter {
     const p = position(pos)
     let n: number
     try {
-      n = await run<number>(this.#ring(), new Readv(fd, buffers.map(bytesOf), p, undefined))
+      // as libuv: one preadv of the first IOV_MAX buffers (the kernel refuses more)
+      n = await run<number>(this.#ring(), new Readv(fd, buffers.slice(0, IOV_MAX).map(bytesOf), p, undefined))
     } catch (e) {
       errorOf(e, 'read')
     }
@@ -396,12 +399,24 @@ export class File extends EventEmitter {
     const fd = this.#live('writev')
     validateBuffers(buffers)
     if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as unknown as { bytesWritten: number; buffers: T }
-    const p = position(pos)
-    let n: number
+    let p = position(pos)
+    let n = 0
     try {
-      n = await run<number>(this.#ring(), new Writev(fd, buffers.map(bytesOf), p, undefined))
+      // as libuv (uv__fs_write_all): IOV_MAX buffers per pwritev, on from where a write stopped
+      let rest = buffers.map(bytesOf)
+      while (rest.length > 0) {
+        const w = await run<number>(this.#ring(), new Writev(fd, rest.slice(0, IOV_MAX), p, undefined))
+        if (w <= 0) break
+        n += w
+        if (p >= 0) p += w
+        let skip = w
+        let i = 0
+        while (i < rest.length && skip >= rest[i].byteLength) skip -= rest[i++].byteLength
+        rest = rest.slice(i)
+        if (skip > 0) rest[0] = rest[0].subarray(skip)
+      }
     } catch (e) {
-      errorOf(e, 'write')
+      if (n === 0) errorOf(e, 'write')
     }
     return { __proto__: null, bytesWritten: n, buffers } as unknown as { bytesWritten: number; buffers: T }
   }
@@ -577,6 +592,9 @@ const gcClose = new FinalizationRegistry<number>((fd) => {
   fs.close(fd, () => undefined)
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`)
 })
+
+/** The most iovecs one readv/writev takes (UIO_MAXIOV). */
+const IOV_MAX = 1024
 
 function validateBuffers(buffers: unknown): asserts buffers is readonly ArrayBufferView[] {
   if (!Array.isArray(buffers) || !buffers.every(isArrayBufferView)) throw errInvalidArgType('buffers', 'an ArrayBufferView[]', buffers)
@@ -1407,7 +1425,7 @@ function plainRm(o: unknown): boolean {
 /** truncate(2): open 'r+', IORING_OP_FTRUNCATE (6.9; node:fs before), close. */
 export async function truncate(path: fs.PathLike, len = 0): Promise<void> {
   const p = toPath(path)
-  if (p === undefined || typeof len !== 'number' || !Number.isInteger(len)) return nfs.truncate(path, len)
+  if (p === undefined || typeof len !== 'number' || !Number.isSafeInteger(len)) return nfs.truncate(path, len)
   const r = uring()
   if (r === undefined || !has(r, 'ftruncate')) return nfs.truncate(path, len)
   const fd = await openFd(r, p, O_RDWR, 0o666)
