@@ -18,7 +18,7 @@ import { Duplex, DuplexOptions } from 'node:stream'
 import * as dns from 'node:dns'
 import { isIP, isIPv4, isIPv6 } from 'node:net'
 import { release } from 'node:os'
-import { unlink } from 'node:fs'
+import { unlinkSync } from 'node:fs'
 import { getSystemErrorMap } from 'node:util'
 import { ring as defaultRing } from './os'
 import type { Ring } from './ring'
@@ -36,8 +36,10 @@ import {
   SendZc,
   Sendmsg,
   Recv,
+  RecvMultishot,
   SocketAddress,
 } from './ops-net'
+import { AsyncCancel } from './ops-ctl'
 import { Close } from './ops-fs'
 import { resultOf } from './opbase'
 import { UringError } from './errors'
@@ -79,6 +81,7 @@ interface RingNet {
   socketOp: boolean
   bindListenOps: boolean
   multishotAccept: boolean
+  multishotRecv: boolean
 }
 
 const rings = new WeakMap<Ring, RingNet>()
@@ -99,6 +102,7 @@ function netOf(r: Ring): RingNet {
     socketOp: p.supports('socket'),
     bindListenOps: p.supports('bind') && p.supports('listen'),
     multishotAccept: since(5, 19),
+    multishotRecv: group !== undefined && since(6, 0),
   }
   rings.set(r, n)
   return n
@@ -249,6 +253,9 @@ class GroupRecv extends Recv {
   }
 }
 
+/** userData of each socket's multishot recv, so a pause can cancel exactly that op. */
+let nextRecvId = 1
+
 // ---- Socket ------------------------------------------------------------------------------------------
 
 /** Options of `new Socket()`. */
@@ -304,6 +311,10 @@ export class Socket extends Duplex {
   #zcOp: SendZc | undefined
   #reading = false
   #wantRead = false
+  #multi: RecvMultishot | undefined
+  #multiIt: AsyncIterator<unknown> | undefined
+  #pausing = false
+  #eof = false
   #pending: Pending | undefined
   #pendingFinal: ((e?: Error | null) => void) | undefined
   #bytesWritten = 0
@@ -465,18 +476,14 @@ export class Socket extends Duplex {
 
   // ---- reading ----
 
-  override _read(): void {
-    if (this.#fd < 0 || this.connecting) {
-      this.#wantRead = true
-      return
-    }
-    this.#recv()
-  }
-
   #recv(): void {
-    if (this.#reading || this.#fd < 0 || this.destroyed) return
+    if (this.#reading || this.#fd < 0 || this.destroyed || this.#eof) return
     this.#wantRead = false
     this.#reading = true
+    if (this.#net.multishotRecv) {
+      this.#recvMulti()
+      return
+    }
     const group = this.#net.group
     let o = this.#recvOp
     if (o === undefined) {
@@ -485,6 +492,77 @@ export class Socket extends Duplex {
       this.#recvOp = o
     }
     this.#ring.run(o).then(this.#onRecv, this.#onRecvError)
+  }
+
+  /**
+   * Multishot recv (6.0+): one SQE receives until EOF, an error, ENOBUFS or a pause. A pause
+   * (push() said the reader is full) cancels it by its userData with an op of our own, not by
+   * ending the iteration: what the kernel posted before the cancel took effect is still read
+   * out and pushed (at most a few chunks over the high-water mark), never dropped.
+   */
+  #recvMulti(): void {
+    this.#pausing = false
+    const o = (this.#multi ??= new RecvMultishot(this.#fd, this.#net.group!, { userData: nextRecvId++ }))
+    const it = this.#ring.stream(o)[Symbol.asyncIterator]()
+    this.#multiIt = it
+    it.next().then(this.#onMulti, this.#onMultiError)
+  }
+
+  #onMulti = (r: IteratorResult<unknown>): void => {
+    if (r.done) {
+      // Ended without EOF or error (the kernel may end a multishot at any time): re-arm if wanted.
+      this.#reading = false
+      this.#multiIt = undefined
+      if (!this.destroyed && !this.#pausing) this.#recv()
+      else if (this.#wantRead && !this.destroyed) this.#recv()
+      return
+    }
+    const pb = r.value as ProvidedBuffer | undefined
+    let chunk: Buffer | null = null
+    if (pb !== undefined) {
+      chunk = Buffer.from(pb.bytes)
+      pb.release()
+    }
+    if (!this.destroyed) {
+      if (chunk === null) {
+        this.#eof = true
+        this.push(null)
+      } else {
+        this.bytesRead += chunk.length
+        this.#touch()
+        if (!this.push(chunk) && !this.#pausing) {
+          this.#pausing = true
+          this.#ring.run(new AsyncCancel({ userData: this.#multi!.userData })).catch(() => {})
+        }
+      }
+    }
+    this.#multiIt!.next().then(this.#onMulti, this.#onMultiError)
+  }
+
+  #onMultiError = (e: unknown): void => {
+    this.#reading = false
+    this.#multiIt = undefined
+    if (this.destroyed) return
+    const n = errnoOf(e)
+    if (n === -125 /* ECANCELED: our pause */ && this.#pausing) {
+      this.#pausing = false
+      if (this.#wantRead) this.#recv()
+      return
+    }
+    this.#onRecvError(e)
+  }
+
+  override _read(): void {
+    if (this.#fd < 0 || this.connecting) {
+      this.#wantRead = true
+      return
+    }
+    if (this.#pausing) {
+      // Wanted again before the pause's cancel completed: start over once it has.
+      this.#wantRead = true
+      return
+    }
+    this.#recv()
   }
 
   #onRecv = (v: unknown): void => {
@@ -501,6 +579,7 @@ export class Socket extends Duplex {
     }
     if (this.destroyed) return
     if (chunk === null) {
+      this.#eof = true
       this.push(null)
       return
     }
@@ -1046,7 +1125,13 @@ export class Server extends EventEmitter {
     const fd = this.#fd
     this.#fd = -1
     if (fd >= 0) void this.#ring.run(new Close(fd)).catch(() => {})
-    if (this.#path !== undefined && !this.#path.startsWith('\0')) unlink(this.#path, () => {})
+    if (this.#path !== undefined && !this.#path.startsWith('\0')) {
+      try {
+        unlinkSync(this.#path) // as libuv does when it closes a pipe server
+      } catch {
+        // gone already
+      }
+    }
     this.#path = undefined
   }
 

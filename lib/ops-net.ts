@@ -161,8 +161,8 @@ function formatIpv6(b: Uint8Array): string {
   return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`
 }
 
-/** Fresh sockaddr bytes for `a` (a new copy at every call: the kernel reads this copy). */
-function encodeSockaddr(a: unknown, name: string): Uint8Array {
+/** Fresh sockaddr bytes for `a` (a new copy at every call: the kernel reads this copy). @internal also used by sock.ts (bind on kernels before 6.11) */
+export function encodeSockaddr(a: unknown, name: string): Uint8Array {
   const o = validateObject(a, name)
   switch (o.family) {
     case 'ipv4': {
