@@ -42,7 +42,6 @@ import {
 import { AsyncCancel } from './ops-ctl'
 import { Close } from './ops-fs'
 import { resultOf } from './opbase'
-import { UringError } from './errors'
 import * as sock from './sock'
 
 export * from './net-dgram'
@@ -108,8 +107,33 @@ function netOf(r: Ring): RingNet {
   return n
 }
 
-function unsupported(what: string, kernel: string): UringError {
-  return new UringError('ERR_URING_OP_UNSUPPORTED', `uring/net needs ${what} (Linux ${kernel}); this kernel is ${release()}`)
+/**
+ * @internal Turns features off on this thread's default ring, so tests run the paths older
+ * kernels take (sync socket/bind/listen, single accepts, single recvs, no send_zc) here too.
+ */
+export function _setFeatures(f: Partial<Omit<RingNet, 'group'>> & { group?: false }): void {
+  const n = netOf(defaultRing())
+  if (f.group === false) n.group = undefined
+  const { group: _g, ...rest } = f
+  Object.assign(n, rest)
+}
+
+/** A stream socket: IORING_OP_SOCKET (5.19), else socket(2). */
+async function openSocket(r: Ring, n: RingNet, domain: number): Promise<number> {
+  if (n.socketOp) return (await r.run(new SocketOp(domain, SOCK_STREAM | SOCK_CLOEXEC, 0))) as number
+  return sock.socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0)
+}
+
+/** bind: IORING_OP_BIND (6.11), else bind(2). */
+async function bindTo(r: Ring, n: RingNet, fd: number, a: SocketAddress): Promise<void> {
+  if (n.bindListenOps) await r.run(new Bind(fd, a))
+  else sock.bind(fd, a)
+}
+
+/** listen: IORING_OP_LISTEN (6.11), else listen(2). */
+async function listenOn(r: Ring, n: RingNet, fd: number, backlog: number): Promise<void> {
+  if (n.bindListenOps) await r.run(new Listen(fd, backlog))
+  else sock.listen(fd, backlog)
 }
 
 // ---- Node-shaped errors --------------------------------------------------------------------------
@@ -253,8 +277,8 @@ class GroupRecv extends Recv {
   }
 }
 
-/** userData of each socket's multishot recv, so a pause can cancel exactly that op. */
-let nextRecvId = 1
+/** userData of each multishot recv or accept, so a pause or close() can cancel exactly that op. */
+let nextUserData = 1
 
 // ---- Socket ------------------------------------------------------------------------------------------
 
@@ -315,6 +339,7 @@ export class Socket extends Duplex {
   #multiIt: AsyncIterator<unknown> | undefined
   #pausing = false
   #eof = false
+  #finalInFlight: Promise<unknown> | undefined
   #pending: Pending | undefined
   #pendingFinal: ((e?: Error | null) => void) | undefined
   #bytesWritten = 0
@@ -418,18 +443,16 @@ export class Socket extends Duplex {
       const domain = a.family === 'unix' ? AF_UNIX : a.family === 'ipv6' ? AF_INET6 : AF_INET
       let fd = -1
       try {
-        if (!this.#net.socketOp) throw unsupported('IORING_OP_SOCKET', '5.19')
-        fd = (await r.run(new SocketOp(domain, SOCK_STREAM | SOCK_CLOEXEC, 0))) as number
+        fd = await openSocket(r, this.#net, domain)
         if (this.destroyed) {
           void r.run(new Close(fd)).catch(() => {})
           return
         }
         this.#fd = fd
         if (o.localAddress !== undefined || o.localPort !== undefined) {
-          if (!this.#net.bindListenOps) throw unsupported('IORING_OP_BIND', '6.11')
           const la = o.localAddress ?? (domain === AF_INET6 ? '::' : '0.0.0.0')
           try {
-            await r.run(new Bind(fd, sockaddr(la, o.localPort ?? 0)))
+            await bindTo(r, this.#net, fd, sockaddr(la, o.localPort ?? 0))
           } catch (e) {
             throw asNodeError(e, (n) => exceptionWithHostPort(n, 'bind', la, o.localPort ?? 0))
           }
@@ -502,7 +525,7 @@ export class Socket extends Duplex {
    */
   #recvMulti(): void {
     this.#pausing = false
-    const o = (this.#multi ??= new RecvMultishot(this.#fd, this.#net.group!, { userData: nextRecvId++ }))
+    const o = (this.#multi ??= new RecvMultishot(this.#fd, this.#net.group!, { userData: nextUserData++ }))
     const it = this.#ring.stream(o)[Symbol.asyncIterator]()
     this.#multiIt = it
     it.next().then(this.#onMulti, this.#onMultiError)
@@ -684,9 +707,17 @@ export class Socket extends Duplex {
       return
     }
     if (this.#fd < 0) return cb()
-    this.#ring.run(new Shutdown(this.#fd, 'write')).then(
-      () => cb(),
-      (e) => (errnoOf(e) === -ENOTCONN ? cb() : cb(asNodeError(e, (x) => errnoException(x, 'shutdown')))),
+    const p = (this.#finalInFlight = this.#ring.run(new Shutdown(this.#fd, 'write')))
+    p.then(
+      () => {
+        this.#finalInFlight = undefined
+        cb()
+      },
+      (e) => {
+        this.#finalInFlight = undefined
+        if (errnoOf(e) === -ENOTCONN) cb()
+        else cb(asNodeError(e, (x) => errnoException(x, 'shutdown')))
+      },
     )
   }
 
@@ -716,11 +747,15 @@ export class Socket extends Duplex {
       return
     }
     const r = this.#ring
-    // shutdown wakes a recv or send still in flight on it (they then see `destroyed`); the ops
-    // go out in this order in one submission, so the close cannot overtake them.
-    const sd = r.run(new Shutdown(fd, 'both')).catch(() => {})
-    r.run(new Close(fd)).then(done, done)
-    void sd
+    // shutdown wakes a recv or send still in flight (they then see `destroyed`). IORING_OP_SHUTDOWN
+    // runs in the kernel's worker pool and looks the fd up there, so a close it does not wait for
+    // could free the number for another socket first: the two go as one hard-linked chain, and
+    // only after a shutdown(SHUT_WR) of end() that may still be in flight.
+    const closeIt = (): void => {
+      r.runLinked([new Shutdown(fd, 'both'), new Close(fd)], { hard: true }).then(done, done)
+    }
+    if (this.#finalInFlight !== undefined) this.#finalInFlight.then(closeIt, closeIt)
+    else closeIt()
   }
 
   /** @internal called by Server.close() bookkeeping. */
@@ -933,7 +968,7 @@ export class Server extends EventEmitter {
   #acceptAbort: AbortController | undefined
   #accepting = false
   #acceptDone: (() => void) | undefined
-  #stream: AsyncIterableIterator<unknown> | undefined
+  #multiAccept: AcceptMultishot | undefined
   /** Connections beyond this many are closed at once (as node:net). */
   maxConnections: number | undefined
   listening = false
@@ -989,8 +1024,6 @@ export class Server extends EventEmitter {
 
   async #open(o: ListenOptions): Promise<void> {
     const r = this.#ring
-    if (!this.#net.socketOp) throw unsupported('IORING_OP_SOCKET', '5.19')
-    if (!this.#net.bindListenOps) throw unsupported('IORING_OP_BIND and IORING_OP_LISTEN', '6.11')
     const backlog = o.backlog === undefined || o.backlog === null ? 511 : Number(o.backlog)
     let addr: SocketAddress
     let shown: [string, number]
@@ -1007,7 +1040,7 @@ export class Server extends EventEmitter {
         host = '::'
         try {
           // Node listens on '::' (dual stack) where IPv6 exists, else on 0.0.0.0.
-          const probe = (await r.run(new SocketOp(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0))) as number
+          const probe = await openSocket(r, this.#net, AF_INET6)
           await r.run(new Close(probe))
         } catch {
           host = '0.0.0.0'
@@ -1019,14 +1052,14 @@ export class Server extends EventEmitter {
       addr = sockaddr(host, port)
       shown = [host, port]
     }
-    const fd = (await r.run(new SocketOp(domain, SOCK_STREAM | SOCK_CLOEXEC, 0))) as number
+    const fd = await openSocket(r, this.#net, domain)
     this.#fd = fd
     if (this.#closing) throw nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')
     if (domain !== AF_UNIX) sock.setsockoptInt(fd, sock.SOL_SOCKET, sock.SO_REUSEADDR, 1)
     if (domain === AF_INET6) sock.setsockoptInt(fd, sock.IPPROTO_IPV6, sock.IPV6_V6ONLY, o.ipv6Only ? 1 : 0)
     try {
-      await r.run(new Bind(fd, addr))
-      await r.run(new Listen(fd, backlog))
+      await bindTo(r, this.#net, fd, addr)
+      await listenOn(r, this.#net, fd, backlog)
     } catch (e) {
       throw asNodeError(e, (n) => uvExceptionWithHostPort(n, 'listen', shown[0], shown[1]))
     }
@@ -1044,15 +1077,15 @@ export class Server extends EventEmitter {
   async #acceptMultishot(): Promise<void> {
     const fd = this.#fd
     this.#accepting = true
-    const it = this.#ring.stream(new AcceptMultishot(fd, { flags: SOCK_CLOEXEC }))
-    this.#stream = it
+    // close() cancels it by userData with an op of its own (not by ending the iteration, which
+    // would drop, and leak, a connection accepted just before the cancel took effect).
+    const o = (this.#multiAccept = new AcceptMultishot(fd, { flags: SOCK_CLOEXEC, userData: nextUserData++ }))
     let err: unknown
     try {
-      for await (const c of it) this.#onConnection(c as number)
+      for await (const c of this.#ring.stream(o)) this.#onConnection(c as number)
     } catch (e) {
       err = e
     }
-    this.#stream = undefined
     this.#afterAccept(err)
   }
 
@@ -1165,7 +1198,7 @@ export class Server extends EventEmitter {
     if (this.#accepting) {
       this.#acceptDone = finish
       this.#acceptAbort?.abort()
-      void this.#stream?.return?.()
+      if (this.#multiAccept !== undefined) void this.#ring.run(new AsyncCancel({ userData: this.#multiAccept.userData })).catch(() => {})
     } else {
       finish()
     }
