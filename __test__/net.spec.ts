@@ -453,6 +453,9 @@ netTest('writev: corked small writes go out in order (sendmsg with iovecs)', asy
 })
 
 netTest('large writes (zero-copy sends where the kernel has them) arrive intact', async (t) => {
+  // Loopback peers normally get plain sends (zero-copy only costs there): force send_zc.
+  unet._zeroCopyLoopback(true)
+  t.teardown(() => unet._zeroCopyLoopback(false))
   let gotConn: (s: net.Socket) => void = () => {}
   const conn = new Promise<net.Socket>((r) => (gotConn = r))
   const got = conn.then(collect)

@@ -316,7 +316,7 @@ export type ConnectOptions = TcpConnectOptions | IpcConnectOptions
 type Pending = { chunk: Buffer | undefined; chunks: Array<{ chunk: Buffer }> | undefined; cb: (e?: Error | null) => void }
 
 /** Sends from this many bytes go out as IORING_OP_SEND_ZC (6.0+); Infinity turns zero-copy off. */
-export let zeroCopyThreshold = 65536
+export let zeroCopyThreshold = 16384
 /** Sets the size from which writes use send_zc (Infinity: never). */
 export function setZeroCopyThreshold(bytes: number): void {
   zeroCopyThreshold = bytes
@@ -340,6 +340,7 @@ export class Socket extends Duplex {
   #pausing = false
   #eof = false
   #finalInFlight: Promise<unknown> | undefined
+  #zcOk: boolean | undefined
   #pending: Pending | undefined
   #pendingFinal: ((e?: Error | null) => void) | undefined
   #bytesWritten = 0
@@ -639,7 +640,7 @@ export class Socket extends Duplex {
 
   #sendAll(buf: Buffer, off: number, cb: (e?: Error | null) => void): void {
     const len = buf.length - off
-    const zc = len >= zeroCopyThreshold && this.#net.zc && !this.#isUnix
+    const zc = len >= zeroCopyThreshold && this.#net.zc && this.#zcPeer()
     let o: Send | SendZc
     if (zc) {
       o = this.#zcOp ??= new SendZc(this.#fd, buf, { flags: MSG_NOSIGNAL })
@@ -807,6 +808,18 @@ export class Socket extends Duplex {
     return this.#timeoutMs === 0 ? undefined : this.#timeoutMs
   }
 
+  /**
+   * Whether zero-copy can pay off for this peer: not for Unix sockets nor loopback, where the
+   * kernel copies anyway and the notification is pure cost (measured: 15-20% slower on 127.0.0.1).
+   */
+  #zcPeer(): boolean {
+    if (this.#zcOk === undefined) {
+      const p = this.#isUnix ? undefined : this.#peer()
+      this.#zcOk = p !== undefined && p.family !== 'unix' && (zcLoopback || !isLoopback(p.address))
+    }
+    return this.#zcOk
+  }
+
   #touch(): void {
     this.#timer?.refresh()
   }
@@ -899,6 +912,16 @@ export class Socket extends Duplex {
     return super.pause()
   }
 }
+
+function isLoopback(a: string): boolean {
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.')
+}
+
+/** @internal For tests and measurements: send_zc even to loopback peers. */
+export function _zeroCopyLoopback(on: boolean): void {
+  zcLoopback = on
+}
+let zcLoopback = false
 
 function safeName(fd: number): sock.SockAddress | undefined {
   try {
