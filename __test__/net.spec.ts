@@ -468,3 +468,33 @@ netTest('large writes (zero-copy sends where the kernel has them) arrive intact'
   t.true((await got).equals(big))
   t.is(c.bytesWritten, big.length)
 })
+
+test('bad input: the same error (code, class, message) as node:net, thrown at the call', (t) => {
+  type M = typeof net | typeof unet
+  const cases: Record<string, (m: M) => unknown> = {
+    'connect({ path: 5 })': (m) => (m.connect as (o: unknown) => unknown)({ path: 5 }),
+    'connect({ port: 80, host: 5 })': (m) => (m.connect as (o: unknown) => unknown)({ port: 80, host: 5 }),
+    'connect({ port: 80, family: 3 })': (m) => (m.connect as (o: unknown) => unknown)({ port: 80, family: 3 }),
+    'connect()': (m) => (m.connect as () => unknown)(),
+    'connect(null)': (m) => (m.connect as (o: unknown) => unknown)(null),
+    'connect({})': (m) => (m.connect as (o: unknown) => unknown)({}),
+    'new Socket({ fd: -1 })': (m) => new m.Socket({ fd: -1 }),
+    "new Socket({ fd: 'x' })": (m) => new m.Socket({ fd: 'x' as unknown as number }),
+    'setTimeout(-1)': (m) => new m.Socket().setTimeout(-1),
+    "setTimeout('x')": (m) => new m.Socket().setTimeout('x' as unknown as number),
+    'listen({})': (m) => m.createServer().listen({}),
+    "listen({ port: 'abc' })": (m) => m.createServer().listen({ port: 'abc' as unknown as number }),
+    'listen(true)': (m) => (m.createServer().listen as (p: unknown) => unknown)(true),
+    'listen({ port: 1.5 })': (m) => m.createServer().listen({ port: 1.5 }),
+    'listen({ path: 5 })': (m) => m.createServer().listen({ path: 5 as unknown as string }),
+    'createServer(5)': (m) => (m.createServer as (o: unknown) => unknown)(5),
+    'write(5)': (m) => new m.Socket().write(5 as unknown as string),
+  }
+  for (const [what, f] of Object.entries(cases)) {
+    const n = t.throws(() => f(net), undefined, `node:net ${what}`) as NodeJS.ErrnoException
+    const e = t.throws(() => f(unet), undefined, `uring/net ${what}`) as NodeJS.ErrnoException
+    t.is(e.code, n.code, what)
+    t.is(e.name, n.name, what)
+    t.is(e.message, n.message, what)
+  }
+})

@@ -19,7 +19,7 @@ import * as dns from 'node:dns'
 import { isIP, isIPv4, isIPv6 } from 'node:net'
 import { release } from 'node:os'
 import { unlinkSync } from 'node:fs'
-import { getSystemErrorMap } from 'node:util'
+import { getSystemErrorMap, inspect } from 'node:util'
 import { ring as defaultRing } from './os'
 import type { Ring } from './ring'
 import type { Cqe } from './ring'
@@ -225,7 +225,14 @@ function validatePort(port: unknown, name = 'Port'): number {
 }
 
 function invalidArg(name: string, expected: string, v: unknown): NodeError {
-  return nodeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received${describe(v)}`, TypeError as ErrorConstructor)
+  const what = name.includes('.') ? 'property' : 'argument'
+  return nodeError('ERR_INVALID_ARG_TYPE', `The "${name}" ${what} must be ${expected}. Received${describe(v)}`, TypeError as ErrorConstructor)
+}
+
+/** Node's ERR_INVALID_ARG_VALUE: `The argument 'options' is invalid. Received { path: 5 }`. */
+function invalidValue(name: string, v: unknown, reason = 'is invalid'): NodeError {
+  const what = name.includes('.') ? 'property' : 'argument'
+  return nodeError('ERR_INVALID_ARG_VALUE', `The ${what} '${name}' ${reason}. Received ${inspect(v)}`, TypeError as ErrorConstructor)
 }
 
 // ---- addresses -------------------------------------------------------------------------------------
@@ -360,8 +367,14 @@ export class Socket extends Duplex {
   /** Bytes received. */
   bytesRead = 0
 
-  constructor(options: SocketConstructorOptions = {}) {
+  constructor(options: SocketConstructorOptions | number = {}) {
+    if (typeof options === 'number') options = { fd: options } // node's legacy form
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'of type object', options)
+    if (options.fd !== undefined) {
+      if (typeof options.fd !== 'number') throw invalidArg('fd', 'of type number', options.fd)
+      if (!Number.isInteger(options.fd) || options.fd < 0 || options.fd > 0x7fffffff)
+        throw nodeError('ERR_OUT_OF_RANGE', `The value of "fd" is out of range. It must be >= 0 && <= 2147483647. Received ${String(options.fd)}`, RangeError as ErrorConstructor)
+    }
     super({
       allowHalfOpen: options.allowHalfOpen === true,
       readable: options.readable,
@@ -376,7 +389,6 @@ export class Socket extends Duplex {
     this.#ring = defaultRing()
     this.#net = netOf(this.#ring)
     if (options.fd !== undefined) {
-      if (!Number.isInteger(options.fd) || options.fd < 0) throw invalidArg('options.fd', 'a non-negative integer', options.fd)
       this.#fd = options.fd
       this.#isUnix = safeName(this.#fd)?.family === 'unix'
       live.add(this.#handle)
@@ -399,23 +411,34 @@ export class Socket extends Duplex {
   connect(...args: unknown[]): this {
     const [opts, cb] = normalizeConnectArgs(args)
     if (this.#fd >= 0 || this.connecting) throw nodeError('ERR_SOCKET_CONNECTING', 'Socket is already connected or connecting')
+    const isPath = 'path' in opts && opts.path !== undefined && opts.path !== null
+    const o = opts as TcpConnectOptions
+    let port = 0
+    let host = 'localhost'
+    let family = 0
+    if (isPath) {
+      if (typeof (opts as IpcConnectOptions).path !== 'string') throw invalidArg('options.path', 'of type string', (opts as IpcConnectOptions).path)
+    } else {
+      if (o.port === undefined) throw nodeError('ERR_MISSING_ARGS', 'The "options" or "port" or "path" argument must be specified', TypeError as ErrorConstructor)
+      if (typeof o.port !== 'number' && typeof o.port !== 'string') throw nodeError('ERR_INVALID_ARG_TYPE', `The "options.port" property must be one of type number or string. Received ${inspect(o.port)}`, TypeError as ErrorConstructor)
+      port = validatePort(o.port)
+      if (o.host !== undefined && o.host !== null) {
+        if (typeof o.host !== 'string') throw invalidArg('hostname', 'of type string', o.host)
+        host = o.host
+      }
+      family = o.family ?? 0
+      if (family !== 0 && family !== 4 && family !== 6) throw nodeError('ERR_INVALID_ARG_VALUE', `The property 'options.family' must be one of: 0, 4, 6. Received ${String(family)}`, TypeError as ErrorConstructor)
+    }
     if (cb !== undefined) this.once('connect', cb)
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout)
     this.connecting = true
     live.add(this.#handle)
     updateRef(this.#ring)
-    if ('path' in opts && opts.path !== undefined) {
-      if (typeof opts.path !== 'string') throw invalidArg('options.path', 'of type string', opts.path)
+    if (isPath) {
       this.#isUnix = true
-      this.#connectTo([{ family: 'unix', path: opts.path }], opts)
+      this.#connectTo([{ family: 'unix', path: (opts as IpcConnectOptions).path }], opts)
       return this
     }
-    const o = opts as TcpConnectOptions
-    const port = validatePort(o.port)
-    const host = o.host ?? 'localhost'
-    if (typeof host !== 'string') throw invalidArg('options.host', 'of type string', host)
-    const family = o.family ?? 0
-    if (family !== 0 && family !== 4 && family !== 6) throw nodeError('ERR_INVALID_ARG_VALUE', `The property 'options.family' must be one of: 0, 4, 6. Received ${String(family)}`, TypeError as ErrorConstructor)
     lookupAll(host, family).then(
       (addrs) => {
         if (this.destroyed) return
@@ -790,7 +813,8 @@ export class Socket extends Duplex {
   }
 
   setTimeout(ms: number, callback?: () => void): this {
-    if (typeof ms !== 'number' || !(ms >= 0)) throw nodeError('ERR_OUT_OF_RANGE', `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`, RangeError as ErrorConstructor)
+    if (typeof ms !== 'number') throw invalidArg('msecs', 'of type number', ms)
+    if (!(ms >= 0)) throw nodeError('ERR_OUT_OF_RANGE', `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`, RangeError as ErrorConstructor)
     this.#timeoutMs = ms
     this.#clearTimer()
     if (ms > 0 && Number.isFinite(ms)) {
@@ -935,6 +959,7 @@ function normalizeConnectArgs(args: unknown[]): [ConnectOptions, (() => void) | 
   let cb: (() => void) | undefined
   if (args.length > 0 && typeof args[args.length - 1] === 'function') cb = args.pop() as () => void
   const a0 = args[0]
+  if (a0 === null) return [{ port: null } as unknown as ConnectOptions, cb]
   if (a0 !== null && typeof a0 === 'object') return [a0 as ConnectOptions, cb]
   if (typeof a0 === 'string' && !/^\s*\d+\s*$/.test(a0) && args.length === 1) return [{ path: a0 }, cb]
   const o: TcpConnectOptions = { port: a0 as number }
@@ -1029,9 +1054,20 @@ export class Server extends EventEmitter {
       o.host = undefined
     }
     if (this.listening || this.#fd >= 0) throw nodeError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.')
-    if (o.path === undefined && o.port !== undefined && o.port !== null) validatePort(o.port, 'options.port')
-    if (o.path === undefined && a0 !== undefined && a0 !== null && typeof a0 !== 'object' && typeof a0 !== 'number' && typeof a0 !== 'string')
-      throw nodeError('ERR_INVALID_ARG_VALUE', `The argument 'options' is invalid. Received${describe(a0)}`, TypeError as ErrorConstructor)
+    // node's order of checks: a port (number, string, or present but undefined), then a path,
+    // then what is left is invalid.
+    const noArgs = args.length === 0
+    if (noArgs) o.port = 0
+    if (typeof o.port === 'number' || typeof o.port === 'string' || (o.port === undefined && 'port' in o && !(typeof a0 === 'object' && a0 !== null && !('port' in a0)))) {
+      o.port = o.port === undefined ? 0 : validatePort(o.port, 'options.port')
+      o.path = undefined
+    } else if (typeof o.path === 'string' && o.path !== '') {
+      // a Unix socket path
+    } else if (typeof a0 === 'object' && a0 !== null && !('port' in a0) && !('path' in a0)) {
+      throw invalidValue('options', a0, 'must have the property "port" or "path"')
+    } else {
+      throw invalidValue('options', typeof a0 === 'object' && a0 !== null ? a0 : { port: a0 })
+    }
     if (cb !== undefined) this.once('listening', cb)
     live.add(this.#handle)
     updateRef(this.#ring)
