@@ -9,6 +9,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { once } from 'node:events'
+import { spawnSync } from 'node:child_process'
 import { pipeline } from 'node:stream/promises'
 import * as unet from '../lib/net'
 import * as sock from '../lib/sock'
@@ -496,5 +497,24 @@ test('bad input: the same error (code, class, message) as node:net, thrown at th
     t.is(e.code, n.code, what)
     t.is(e.name, n.name, what)
     t.is(e.message, n.message, what)
+  }
+})
+
+netTest('unref(): a process whose server and connection are unref’d exits by itself; with refs it runs until closed', async (t) => {
+  const lib = path.join(__dirname, '..', 'lib', 'net.js')
+  const script = (ref: boolean): string => `
+    const unet = require(${JSON.stringify(lib)})
+    const srv = unet.createServer((s) => { s.resume(); ${ref ? '' : 's.unref()'} })
+    srv.listen(0, '127.0.0.1', () => {
+      const c = unet.connect(srv.address().port, '127.0.0.1', () => {
+        console.log('connected')
+        ${ref ? 'setTimeout(() => { c.destroy(); srv.close() }, 50)' : 'srv.unref(); c.unref()'}
+      })
+      c.resume()
+    })`
+  for (const ref of [false, true]) {
+    const r = spawnSync(process.execPath, ['-e', script(ref)], { encoding: 'utf8', timeout: 20_000 })
+    t.is(r.status, 0, `${ref ? 'ref' : 'unref'}: ${r.stderr}`)
+    t.is(r.stdout.trim(), 'connected', ref ? 'ref' : 'unref')
   }
 })

@@ -322,11 +322,17 @@ export type ConnectOptions = TcpConnectOptions | IpcConnectOptions
 
 type Pending = { chunk: Buffer | undefined; chunks: Array<{ chunk: Buffer }> | undefined; cb: (e?: Error | null) => void }
 
-/** Sends from this many bytes go out as IORING_OP_SEND_ZC (6.0+); Infinity turns zero-copy off. */
-export let zeroCopyThreshold = 16384
-/** Sets the size from which writes use send_zc (Infinity: never). */
+/** Sends from this many bytes go out as IORING_OP_SEND_ZC (6.0+) to non-loopback peers. */
+let zeroCopyThreshold = 16384
+/** Sets the size from which writes use send_zc (6.0+, non-loopback TCP peers); Infinity: never. */
 export function setZeroCopyThreshold(bytes: number): void {
+  if (typeof bytes !== 'number') throw invalidArg('bytes', 'of type number', bytes)
+  if (!(bytes >= 0)) throw nodeError('ERR_OUT_OF_RANGE', `The value of "bytes" is out of range. It must be >= 0. Received ${String(bytes)}`, RangeError as ErrorConstructor)
   zeroCopyThreshold = bytes
+}
+/** The size from which writes use send_zc. */
+export function getZeroCopyThreshold(): number {
+  return zeroCopyThreshold
 }
 
 /**
