@@ -67,7 +67,7 @@ const KERNEL = ((): number => {
 })()
 const since = (major: number, minor: number): boolean => KERNEL >= major * 1000 + minor
 
-/** Provided buffers of the group every socket of a ring receives into. */
+/** Provided buffers of the group every socket of a ring receives into (half as many when incremental: small receives share a buffer). */
 const GROUP_COUNT = 256
 const GROUP_SIZE = 16384
 /** Receive buffer of a socket when its ring has no buffer group. */
@@ -90,10 +90,15 @@ function netOf(r: Ring): RingNet {
   if (n !== undefined) return n
   const p = r.probe
   let group: BufferGroup | undefined
-  try {
-    group = r.registrar.bufferGroup({ count: GROUP_COUNT, size: GROUP_SIZE })
-  } catch {
-    group = undefined // no provided buffers (or no memory for them): plain recv into a buffer
+  // Incremental buffers (6.12): receives take consecutive pieces of one buffer, which goes back
+  // to the kernel by itself until its last piece; so a release per buffer, not per receive.
+  for (const incremental of since(6, 12) ? [true, false] : [false]) {
+    try {
+      group = r.registrar.bufferGroup({ count: incremental ? GROUP_COUNT / 2 : GROUP_COUNT, size: GROUP_SIZE, incremental })
+      break
+    } catch {
+      group = undefined // no provided buffers (or no memory for them): plain recv into a buffer
+    }
   }
   n = {
     group,
