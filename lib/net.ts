@@ -941,11 +941,6 @@ export class Socket extends Duplex {
     this.destroy()
     return this
   }
-
-  /** Like Node's: pause the readable side. */
-  override pause(): this {
-    return super.pause()
-  }
 }
 
 function isLoopback(a: string): boolean {
