@@ -545,3 +545,24 @@ netTest('pause/resume on every chunk: all bytes arrive, in order, none twice (mu
   t.is(all.length, data.length)
   t.true(all.equals(data))
 })
+
+netTest('a server listens again after close(), and close() right after listen() is no error', async (t) => {
+  const srv = unet.createServer(echo)
+  t.teardown(() => srv.close())
+  for (let i = 0; i < 2; i++) {
+    srv.listen(0, '127.0.0.1')
+    await once(srv, 'listening')
+    const c = unet.connect((srv.address() as unet.AddressInfo).port, '127.0.0.1')
+    c.end(`round ${i}`)
+    t.is((await collect(c)).toString(), `round ${i}`)
+    await new Promise<void>((resolve, reject) => srv.close((e) => (e ? reject(e) : resolve())))
+  }
+  const quick = unet.createServer()
+  let errored = false
+  quick.on('error', () => (errored = true))
+  quick.listen(0, '127.0.0.1')
+  await new Promise<void>((resolve) => quick.close(() => resolve()))
+  await new Promise((r) => setTimeout(r, 20))
+  t.false(errored)
+  t.false(quick.listening)
+})

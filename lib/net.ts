@@ -1078,11 +1078,14 @@ export class Server extends EventEmitter {
     live.add(this.#handle)
     updateRef(this.#ring)
     this.#closing = false
+    this.#closedEmitted = false
     this.#open(o).catch((e: Error) => {
       this.#closeFd()
       live.delete(this.#handle)
       updateRef(this.#ring)
-      this.emit('error', e)
+      // close() while the listen was still on its way: not an error, just closed.
+      if (this.#closing) this.#maybeClosed()
+      else this.emit('error', e)
     })
     return this
   }
@@ -1129,6 +1132,7 @@ export class Server extends EventEmitter {
       throw asNodeError(e, (n) => uvExceptionWithHostPort(n, 'listen', shown[0], shown[1]))
     }
     if (domain === AF_UNIX) this.#path = o.path
+    if (this.#closing) throw nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')
     this.listening = true
     this.#accept()
     process.nextTick(() => this.emit('listening'))
