@@ -1127,11 +1127,11 @@ export class Server extends EventEmitter {
     if (domain === AF_INET6) sock.setsockoptInt(fd, sock.IPPROTO_IPV6, sock.IPV6_V6ONLY, o.ipv6Only ? 1 : 0)
     try {
       await bindTo(r, this.#net, fd, addr)
+      if (domain === AF_UNIX) this.#path = o.path // bound: the socket file is ours to unlink
       await listenOn(r, this.#net, fd, backlog)
     } catch (e) {
       throw asNodeError(e, (n) => uvExceptionWithHostPort(n, 'listen', shown[0], shown[1]))
     }
-    if (domain === AF_UNIX) this.#path = o.path
     if (this.#closing) throw nodeError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')
     this.listening = true
     this.#accept()
