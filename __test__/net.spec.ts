@@ -9,6 +9,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { once } from 'node:events'
+import { spawnSync } from 'node:child_process'
 import { pipeline } from 'node:stream/promises'
 import * as unet from '../lib/net'
 import * as sock from '../lib/sock'
@@ -261,7 +262,9 @@ netTest('back-pressure on receive: a paused uring socket stops receiving; the se
   client!.end()
   const got = collect(server!)
   server!.resume()
-  t.is((await got).length, sent)
+  const all = await got
+  t.is(all.length, sent)
+  t.true(all.equals(Buffer.concat(Array(sent / chunk.length).fill(chunk))), 'every byte, in order, across the pause')
 })
 
 const v6Test = has6 ? netTest : (title: string, impl: (t: ExecutionContext) => Promise<void>) => test.skip(title + ' (skipped: no IPv6 loopback)', impl)
@@ -453,6 +456,9 @@ netTest('writev: corked small writes go out in order (sendmsg with iovecs)', asy
 })
 
 netTest('large writes (zero-copy sends where the kernel has them) arrive intact', async (t) => {
+  // Loopback peers normally get plain sends (zero-copy only costs there): force send_zc.
+  unet._zeroCopyLoopback(true)
+  t.teardown(() => unet._zeroCopyLoopback(false))
   let gotConn: (s: net.Socket) => void = () => {}
   const conn = new Promise<net.Socket>((r) => (gotConn = r))
   const got = conn.then(collect)
@@ -464,4 +470,99 @@ netTest('large writes (zero-copy sends where the kernel has them) arrive intact'
   await once(c, 'finish')
   t.true((await got).equals(big))
   t.is(c.bytesWritten, big.length)
+})
+
+test('bad input: the same error (code, class, message) as node:net, thrown at the call', (t) => {
+  type M = typeof net | typeof unet
+  const cases: Record<string, (m: M) => unknown> = {
+    'connect({ path: 5 })': (m) => (m.connect as (o: unknown) => unknown)({ path: 5 }),
+    'connect({ port: 80, host: 5 })': (m) => (m.connect as (o: unknown) => unknown)({ port: 80, host: 5 }),
+    'connect({ port: 80, family: 3 })': (m) => (m.connect as (o: unknown) => unknown)({ port: 80, family: 3 }),
+    'connect()': (m) => (m.connect as () => unknown)(),
+    'connect(null)': (m) => (m.connect as (o: unknown) => unknown)(null),
+    'connect({})': (m) => (m.connect as (o: unknown) => unknown)({}),
+    'new Socket({ fd: -1 })': (m) => new m.Socket({ fd: -1 }),
+    "new Socket({ fd: 'x' })": (m) => new m.Socket({ fd: 'x' as unknown as number }),
+    'setTimeout(-1)': (m) => new m.Socket().setTimeout(-1),
+    "setTimeout('x')": (m) => new m.Socket().setTimeout('x' as unknown as number),
+    'listen({})': (m) => m.createServer().listen({}),
+    "listen({ port: 'abc' })": (m) => m.createServer().listen({ port: 'abc' as unknown as number }),
+    'listen(true)': (m) => (m.createServer().listen as (p: unknown) => unknown)(true),
+    'listen({ port: 1.5 })': (m) => m.createServer().listen({ port: 1.5 }),
+    'listen({ path: 5 })': (m) => m.createServer().listen({ path: 5 as unknown as string }),
+    'createServer(5)': (m) => (m.createServer as (o: unknown) => unknown)(5),
+    'write(5)': (m) => new m.Socket().write(5 as unknown as string),
+  }
+  for (const [what, f] of Object.entries(cases)) {
+    const n = t.throws(() => f(net), undefined, `node:net ${what}`) as NodeJS.ErrnoException
+    const e = t.throws(() => f(unet), undefined, `uring/net ${what}`) as NodeJS.ErrnoException
+    t.is(e.code, n.code, what)
+    t.is(e.name, n.name, what)
+    t.is(e.message, n.message, what)
+  }
+})
+
+netTest('unref(): a process whose server and connection are unref’d exits by itself; with refs it runs until closed', async (t) => {
+  const lib = path.join(__dirname, '..', 'lib', 'net.js')
+  const script = (ref: boolean): string => `
+    const unet = require(${JSON.stringify(lib)})
+    const srv = unet.createServer((s) => { s.resume(); ${ref ? '' : 's.unref()'} })
+    srv.listen(0, '127.0.0.1', () => {
+      const c = unet.connect(srv.address().port, '127.0.0.1', () => {
+        console.log('connected')
+        ${ref ? 'setTimeout(() => { c.destroy(); srv.close() }, 50)' : 'srv.unref(); c.unref()'}
+      })
+      c.resume()
+    })`
+  for (const ref of [false, true]) {
+    const r = spawnSync(process.execPath, ['-e', script(ref)], { encoding: 'utf8', timeout: 20_000 })
+    t.is(r.status, 0, `${ref ? 'ref' : 'unref'}: ${r.stderr}`)
+    t.is(r.stdout.trim(), 'connected', ref ? 'ref' : 'unref')
+  }
+})
+
+netTest('pause/resume on every chunk: all bytes arrive, in order, none twice (multishot recv cancelled and re-armed)', async (t) => {
+  const data = pattern(8 << 20, 13)
+  let got: Promise<Buffer> | undefined
+  const [, port] = await serve(t, (s) => {
+    got = new Promise((resolve, reject) => {
+      const parts: Buffer[] = []
+      s.on('data', (d: Buffer) => {
+        parts.push(d)
+        s.pause()
+        setImmediate(() => s.resume())
+      })
+      s.on('end', () => resolve(Buffer.concat(parts)))
+      s.on('error', reject)
+    })
+  })
+  const c = net.connect(port, '127.0.0.1')
+  t.teardown(() => c.destroy())
+  c.end(data)
+  await once(c, 'finish')
+  while (got === undefined) await new Promise((r) => setImmediate(r))
+  const all = await got
+  t.is(all.length, data.length)
+  t.true(all.equals(data))
+})
+
+netTest('a server listens again after close(), and close() right after listen() is no error', async (t) => {
+  const srv = unet.createServer(echo)
+  t.teardown(() => srv.close())
+  for (let i = 0; i < 2; i++) {
+    srv.listen(0, '127.0.0.1')
+    await once(srv, 'listening')
+    const c = unet.connect((srv.address() as unet.AddressInfo).port, '127.0.0.1')
+    c.end(`round ${i}`)
+    t.is((await collect(c)).toString(), `round ${i}`)
+    await new Promise<void>((resolve, reject) => srv.close((e) => (e ? reject(e) : resolve())))
+  }
+  const quick = unet.createServer()
+  let errored = false
+  quick.on('error', () => (errored = true))
+  quick.listen(0, '127.0.0.1')
+  await new Promise<void>((resolve) => quick.close(() => resolve()))
+  await new Promise((r) => setTimeout(r, 20))
+  t.false(errored)
+  t.false(quick.listening)
 })

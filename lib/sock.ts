@@ -8,6 +8,8 @@
 import { native } from './native'
 import { SystemError } from './driver'
 import { validateFd, validateInteger } from './errors'
+import { encodeSockaddr } from './ops-net'
+import type { SocketAddress } from './ops-net'
 
 /** A socket address: family 'IPv4' | 'IPv6' | 'unix' (a Unix socket's path is `address`, port 0). */
 export interface SockAddress {
@@ -74,4 +76,26 @@ export function getsockoptInt(fd: number, level: number, name: number): number {
   const r = native.getSockOptInt(validateFd(fd), validateInteger(level, 'level', 0, 0x7fffffff), validateInteger(name, 'name', 0, 0x7fffffff))
   if (typeof r === 'number') throw new SystemError(r, 'getsockopt')
   return r[0]
+}
+
+/**
+ * socket(2), bind(2), listen(2) as synchronous calls: what `uring/net` uses where the kernel has
+ * no IORING_OP_SOCKET (before 5.19) or IORING_OP_BIND/LISTEN (before 6.11). None of them blocks.
+ */
+export function socket(domain: number, type: number, protocol = 0): number {
+  const r = native.socketSync(validateInteger(domain, 'domain', 0, 0x7fffffff), validateInteger(type, 'type', 0, 0x7fffffff), validateInteger(protocol, 'protocol', 0, 0x7fffffff))
+  if (r < 0) throw new SystemError(r, 'socket')
+  return r
+}
+
+/** bind(2) to a socket address of the net ops (`{ family: 'ipv4', address, port }`, ipv6, unix). */
+export function bind(fd: number, address: SocketAddress): void {
+  const r = native.bindSync(validateFd(fd), encodeSockaddr(address, 'address'))
+  if (r < 0) throw new SystemError(r, 'bind')
+}
+
+/** listen(2). */
+export function listen(fd: number, backlog: number): void {
+  const r = native.listenSync(validateFd(fd), validateInteger(backlog, 'backlog', 0, 0x7fffffff))
+  if (r < 0) throw new SystemError(r, 'listen')
 }

@@ -121,3 +121,45 @@ pub fn get_sock_opt_int(fd: i32, level: i32, name: i32) -> Either<Vec<i32>, i32>
         Either::A(vec![v])
     }
 }
+
+/// socket(2) (type may carry SOCK_CLOEXEC/SOCK_NONBLOCK): the fd, or a negative errno. For
+/// kernels without IORING_OP_SOCKET (before 5.19).
+#[napi]
+pub fn socket_sync(domain: i32, ty: i32, protocol: i32) -> i32 {
+    // SAFETY: plain integers; the kernel validates them.
+    let r = unsafe { libc::socket(domain, ty, protocol) };
+    if r < 0 {
+        -errno()
+    } else {
+        r
+    }
+}
+
+/// bind(2) to `addr`, sockaddr bytes checked as the ring checks them: 0, or a negative errno
+/// (-EINVAL for bytes that are not a sockaddr). For kernels without IORING_OP_BIND (before 6.11).
+#[napi]
+pub fn bind_sync(fd: i32, addr: &[u8]) -> i32 {
+    let (p, len) = match uring_core::ops_net::sockaddr(addr.as_ptr(), addr.len(), "address") {
+        Ok(v) => v,
+        Err(_) => return -libc::EINVAL,
+    };
+    // SAFETY: `p`/`len` describe `addr`, a checked sockaddr borrowed for the whole call.
+    let r = unsafe { libc::bind(fd, p, len) };
+    if r < 0 {
+        -errno()
+    } else {
+        0
+    }
+}
+
+/// listen(2): 0, or a negative errno. For kernels without IORING_OP_LISTEN (before 6.11).
+#[napi]
+pub fn listen_sync(fd: i32, backlog: i32) -> i32 {
+    // SAFETY: plain integers; the kernel validates them.
+    let r = unsafe { libc::listen(fd, backlog) };
+    if r < 0 {
+        -errno()
+    } else {
+        0
+    }
+}
