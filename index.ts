@@ -8,6 +8,7 @@
  * - {@link Registrar} (`ring.registrar`): registered buffers and files as typed handles
  *   ({@link RegisteredBuf}, {@link RegisteredFd}), direct descriptors, provided buffer groups.
  * - {@link Probe}: what the running kernel supports, and the kernel that adds what it lacks.
+ * - {@link fs} (`uring/fs`), {@link net} (`uring/net`), {@link os} (`uring/os`): the layers on top.
  * - Errors carry a `code`: {@link RingSetupError} for setup, {@link UringError} otherwise.
  */
 export { Ring, SubmissionQueue, CompletionQueue, Cqe, FEATURE_SINCE } from './lib/ring'
@@ -42,3 +43,7 @@ export { doctor } from './lib/doctor'
 export type { DoctorReport } from './lib/doctor'
 /** `uring/os`: plain async syscalls (`os.read`, `os.open`, `os.statx`, ...) on a default ring per thread. */
 export * as os from './lib/os'
+/** `uring/fs`: a drop-in for `node:fs/promises` on io_uring (the same calls, results and errors). */
+export * as fs from './lib/fs'
+/** `uring/net`: TCP, Unix and UDP sockets on io_uring (`createServer`, `connect`, `createSocket`). */
+export * as net from './lib/net'
