@@ -157,8 +157,9 @@ export class ProvidedBuffer {
   /** Exactly the bytes the kernel wrote, as a view of the group's memory (no copy). */
   readonly bytes: Uint8Array
   /**
-   * The kernel keeps filling this buffer (incremental consumption, IORING_CQE_F_BUF_MORE):
-   * it returns to the group by itself and `release()` does nothing.
+   * The kernel keeps filling this buffer after these bytes (incremental consumption,
+   * IORING_CQE_F_BUF_MORE). Release it all the same: the buffer goes back to the kernel once
+   * the piece that fills it has come and every piece of it is released.
    */
   readonly more: boolean
   readonly #group: BufferGroup
@@ -172,13 +173,16 @@ export class ProvidedBuffer {
     this.more = more
   }
 
-  /** Gives the buffer back to the kernel. Its bytes may be overwritten from then on. */
+  /**
+   * Done with these bytes. The buffer goes back to the kernel (and may be overwritten from then
+   * on) when this was its last piece not yet released and the kernel has finished filling it;
+   * in a group that is not incremental every buffer is one piece.
+   */
   release(): void {
-    if (this.more) return
     if (this.#released) {
       throw new UringError('ERR_URING_BUFFER_RELEASED', `buffer ${this.id} of group ${this.#group.id} was released already`)
     }
-    this.#group.release(this.id)
+    this.#group.releasePiece(this.id)
     this.#released = true
   }
 }
@@ -214,9 +218,17 @@ export class BufferGroup {
   /** @internal */
   readonly registrar: Registrar
   readonly #memory: ArrayBuffer
+  // Per buffer: pieces taken and not released, and whether the piece that fills it came. In an
+  // incremental group the kernel fills one buffer for several CQEs (of several ops, sockets...),
+  // so the buffer may go back only when all those views are done with: giving it back when its
+  // last piece is released would let the kernel overwrite earlier pieces still unread.
+  readonly #pieces: Int32Array
+  readonly #filled: Uint8Array
 
   /** @internal */
   constructor(registrar: Registrar, id: number, gen: number, o: { count: number; size: number; incremental: boolean; legacy: boolean }, memory: ArrayBuffer) {
+    this.#pieces = new Int32Array(o.count)
+    this.#filled = new Uint8Array(o.count)
     this.registrar = registrar
     this.id = id
     this.gen = gen
@@ -250,7 +262,10 @@ export class BufferGroup {
       throw new UringError('ERR_INVALID_ARG_VALUE', `this CQE (buffer ${id}, ${cqe.res} bytes) is not of this group`)
     }
     const bytes = new Uint8Array(this.#memory, id * this.size + start, cqe.res)
-    return new ProvidedBuffer(this, id, bytes, (cqe.flags & CQE_F_BUF_MORE) !== 0)
+    const more = (cqe.flags & CQE_F_BUF_MORE) !== 0
+    this.#pieces[id]++
+    if (!more) this.#filled[id] = 1
+    return new ProvidedBuffer(this, id, bytes, more)
   }
 
   /**
@@ -267,15 +282,29 @@ export class BufferGroup {
     if (cqe.res > ids.length * this.size) throw new UringError('ERR_INVALID_ARG_VALUE', `this CQE (${cqe.res} bytes) is not a bundle of this group`)
     return ids.map((id, i) => {
       const n = Math.min(this.size, cqe.res - i * this.size)
+      this.#pieces[id]++
+      this.#filled[id] = 1
       return new ProvidedBuffer(this, id, new Uint8Array(this.#memory, id * this.size, n), false)
     })
   }
 
-  /** Gives buffer `id` back to the kernel (what `ProvidedBuffer.release()` does). */
+  /**
+   * Gives buffer `id` back to the kernel now, whatever pieces of it are still held (what
+   * `ProvidedBuffer.release()` does once the last piece is released).
+   */
   release(id: number): void {
     checkHandle(this, undefined, 'BufferGroup')
     validateInteger(id, 'id', 0, this.count - 1)
     call(() => this.registrar.host.native.releaseBuffer(this.id, this.gen, id))
+    this.#pieces[id] = 0
+    this.#filled[id] = 0
+  }
+
+  /** @internal One piece of buffer `id` is done with (ProvidedBuffer.release). */
+  releasePiece(id: number): void {
+    checkHandle(this, undefined, 'BufferGroup')
+    if (this.#pieces[id] > 0) this.#pieces[id]--
+    if (this.#pieces[id] === 0 && this.#filled[id] === 1) this.release(id)
   }
 
   /** Unregisters the group. Ops in flight on it keep its memory until they complete. */
