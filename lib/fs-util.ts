@@ -6,6 +6,7 @@
 import { getSystemErrorMap, inspect } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { constants as fsc } from 'node:fs'
+import { FLAG_STRINGS as FLAGS, O_CLOEXEC } from './os'
 
 const SYSTEM_ERRORS = getSystemErrorMap()
 
@@ -170,34 +171,8 @@ export function toPath(p: unknown): Path | undefined {
   return undefined
 }
 
-/** O_CLOEXEC, which libuv adds to every open. */
-export const O_CLOEXEC = 0o2000000
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsc
-
-const FLAGS = new Map<string, number>([
-  ['r', O_RDONLY],
-  ['rs', O_RDONLY | O_SYNC],
-  ['sr', O_RDONLY | O_SYNC],
-  ['r+', O_RDWR],
-  ['rs+', O_RDWR | O_SYNC],
-  ['sr+', O_RDWR | O_SYNC],
-  ['w', O_TRUNC | O_CREAT | O_WRONLY],
-  ['wx', O_TRUNC | O_CREAT | O_WRONLY | O_EXCL],
-  ['xw', O_TRUNC | O_CREAT | O_WRONLY | O_EXCL],
-  ['w+', O_TRUNC | O_CREAT | O_RDWR],
-  ['wx+', O_TRUNC | O_CREAT | O_RDWR | O_EXCL],
-  ['xw+', O_TRUNC | O_CREAT | O_RDWR | O_EXCL],
-  ['a', O_APPEND | O_CREAT | O_WRONLY],
-  ['ax', O_APPEND | O_CREAT | O_WRONLY | O_EXCL],
-  ['xa', O_APPEND | O_CREAT | O_WRONLY | O_EXCL],
-  ['as', O_APPEND | O_CREAT | O_WRONLY | O_SYNC],
-  ['sa', O_APPEND | O_CREAT | O_WRONLY | O_SYNC],
-  ['a+', O_APPEND | O_CREAT | O_RDWR],
-  ['ax+', O_APPEND | O_CREAT | O_RDWR | O_EXCL],
-  ['xa+', O_APPEND | O_CREAT | O_RDWR | O_EXCL],
-  ['as+', O_APPEND | O_CREAT | O_RDWR | O_SYNC],
-  ['sa+', O_APPEND | O_CREAT | O_RDWR | O_SYNC],
-])
+export { O_CLOEXEC }
+const { O_RDONLY } = fsc
 
 /** open(2) flags as Node computes them (stringToFlags), or undefined for what Node must judge. */
 export function toFlags(f: unknown, dflt: number = O_RDONLY): number | undefined {

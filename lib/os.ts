@@ -237,12 +237,13 @@ export type OpenFlagString =
 /** O_* flags as a number (exactly these bits reach the kernel), or a `node:fs` flag string. */
 export type OpenFlags = number | OpenFlagString
 
-/** O_CLOEXEC (the same on every Linux architecture uring builds for). */
-const O_CLOEXEC = 0o2000000
+/** O_CLOEXEC (the same on every Linux architecture uring builds for), which libuv adds to every open. @internal */
+export const O_CLOEXEC = 0o2000000
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsc
 const O_TMPFILE = 0o20000000 | fsc.O_DIRECTORY
 
-const FLAG_STRINGS: ReadonlyMap<string, number> = new Map<string, number>([
+/** Node's flag strings ('r', 'wx+', ...) and the open(2) flags they stand for. @internal */
+export const FLAG_STRINGS: ReadonlyMap<string, number> = new Map<string, number>([
   ['r', O_RDONLY],
   ['rs', O_RDONLY | O_SYNC],
   ['sr', O_RDONLY | O_SYNC],
