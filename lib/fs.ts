@@ -24,7 +24,7 @@ import { Readable, Writable } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
 import { inspect, promisify } from 'node:util'
-import { ring as osRing } from './os'
+import { ring as osRing, run } from './os'
 import type { Ring } from './ring'
 import { RingSetupError } from './errors'
 import { AT_FDCWD } from './opbase'
@@ -142,17 +142,6 @@ function has(r: Ring, name: string): boolean {
 
 // ---- running ops -------------------------------------------------------------------------------
 
-const RUN: { signal: AbortSignal | undefined } = { signal: undefined }
-
-function run<T>(r: Ring, o: import('./opbase').Op, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return r.run(o) as Promise<T>
-  RUN.signal = signal
-  try {
-    return r.run(o, RUN) as Promise<T>
-  } finally {
-    RUN.signal = undefined
-  }
-}
 
 /** Whether an error is the ring going away under a call (then the call is retried by Node). */
 function errorOf(e: unknown, syscall: string, path?: string, dest?: string): never {

@@ -22,7 +22,7 @@ import {
 import { BufferGroup, checkHandle, Personality, RegisteredBuf, RegisteredBufSlice, RegisteredFd } from './registrar'
 import type { RegistrarHost } from './registrar'
 import { OP_TABLE } from './probe'
-import { constants } from 'node:os'
+import { constants, release as osRelease } from 'node:os'
 
 /** Word offsets of a staged entry (crates/uring-core/src/squeue.rs `field`). @internal */
 export const F = {
@@ -51,6 +51,27 @@ export const FX_GROUP = 4
 export const FX_DIRECT = 8
 /** The op opens into a chosen pinned slot (registrar.directSlots): index in LEN, generation in FD_GEN. */
 export const FX_SLOT = 16
+
+const KERNEL = ((): [number, number] => {
+  const m = /^(\d+)\.(\d+)/.exec(osRelease())
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0]
+})()
+
+/**
+ * Whether the running kernel is `since` ('6.0') or newer: for variants the opcode probe cannot
+ * see (a flag of an op, a multishot form).
+ */
+export function kernelAtLeast(since: string): boolean {
+  const [a, b] = since.split('.').map(Number)
+  const [x, y] = KERNEL
+  return x > a || (x === a && y >= b)
+}
+
+/** Throws ERR_URING_OP_UNSUPPORTED, naming the kernel that adds `what`, on an older kernel. */
+export function needKernel(since: string, what: string): void {
+  if (kernelAtLeast(since)) return
+  throw new UringError('ERR_URING_OP_UNSUPPORTED', `${what} is not supported by this kernel (${osRelease()}); it needs Linux ${since}`)
+}
 
 /** `openat`'s dirfd for "relative to the current directory". */
 export const AT_FDCWD = -100

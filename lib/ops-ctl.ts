@@ -14,19 +14,10 @@ import { BufferLike, invalidType, outOfRange, UringError, validateBoolean, valid
 import { RegisteredFd, checkHandle } from './registrar'
 import type { RegistrarHost } from './registrar'
 import type { Ring } from './ring'
-import { F, Opcode, FdLike, Op, OpOptions, COMMON, NOP_KEYS, KernelOpName, check, checkFdArg, encodeFd, resultOf, targetSlot } from './opbase'
+import { F, Opcode, FdLike, Op, OpOptions, COMMON, NOP_KEYS, KernelOpName, check, checkFdArg, encodeFd, needKernel, resultOf, targetSlot } from './opbase'
 import { opInfo } from './probe'
 
 // ---- shared helpers (not exported) -------------------------------------------------------------
-
-const KERNEL = (/^(\d+)\.(\d+)/.exec(os.release()) ?? ['', '0', '0']).slice(1).map(Number)
-
-/** Throws ERR_URING_OP_UNSUPPORTED when the running kernel is older than `since` ('5.19'). */
-function needKernel(since: string, what: string): void {
-  const [a, b] = since.split('.').map(Number)
-  if (KERNEL[0] > a || (KERNEL[0] === a && KERNEL[1] >= b)) return
-  throw new UringError('ERR_URING_OP_UNSUPPORTED', `${what} is not supported by this kernel (${os.release()}); it needs Linux ${since}`)
-}
 
 function keys(...own: string[]): Set<string> {
   return new Set<string>([...COMMON, ...own])

@@ -9,7 +9,6 @@
  * (statx's struct, a getxattr value, pipe's fd pair, filesUpdate's slots) belongs to the op, which
  * therefore can be in flight only once at a time.
  */
-import { release } from 'node:os'
 import { constants as fsc } from 'node:fs'
 import { BufferLike, invalidType, outOfRange, UringError, validateBoolean, validateBuffer, validateFd, validateInteger } from './errors'
 import { BufferGroup, checkHandle, RegisteredFd } from './registrar'
@@ -35,6 +34,7 @@ import {
   resultOf,
   TEXT,
   TWO_32,
+  needKernel,
 } from './opbase'
 
 // ---- helpers (internal) --------------------------------------------------------------------
@@ -136,19 +136,6 @@ function safeInt(v: unknown, name: string, min: number): number {
     return Number(v)
   }
   return validateInteger(v, name, min, Number.MAX_SAFE_INTEGER)
-}
-
-const KERNEL = ((): [number, number] => {
-  const m = /^(\d+)\.(\d+)/.exec(release())
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0]
-})()
-
-/** A variant the opcode probe cannot see: refused with the kernel that adds it. */
-function needKernel(since: string, what: string): void {
-  const [a, b] = since.split('.').map(Number)
-  const [x, y] = KERNEL
-  if (x > a || (x === a && y >= b)) return
-  throw new UringError('ERR_URING_OP_UNSUPPORTED', `${what} is not supported by this kernel (${release()}); it needs Linux ${since}`)
 }
 
 /** The CQE must be one of this op's. */

@@ -12,7 +12,7 @@
  * Net ops take every common option but `ioprio`: on these opcodes the SQE's ioprio field carries
  * the op's own flags (multishot, bundle, zero-copy usage), set through the op's own options.
  */
-import { endianness, release } from 'node:os'
+import { endianness } from 'node:os'
 import { isIPv4, isIPv6 } from 'node:net'
 import {
   BufferLike,
@@ -44,6 +44,7 @@ import {
   byteLength,
   resultOf,
   TEXT,
+  needKernel,
 } from './opbase'
 
 // ---- socket addresses -------------------------------------------------------------------------
@@ -301,18 +302,6 @@ export type NetOpOptions = Omit<OpOptions, 'ioprio'>
 const NET_COMMON = COMMON.filter((k) => k !== 'ioprio')
 const keys = (...own: string[]): Set<string> => new Set<string>([...NET_COMMON, ...own])
 const NET_KEYS = keys()
-
-const KERNEL = ((): [number, number] => {
-  const m = /^(\d+)\.(\d+)/.exec(release())
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0]
-})()
-
-/** Refuses a variant of an op (a flag the probe cannot see) on a kernel older than `since`. */
-function needKernel(since: string, what: string): void {
-  const [a, b] = since.split('.').map(Number)
-  if (KERNEL[0] > a || (KERNEL[0] === a && KERNEL[1] >= b)) return
-  throw new UringError('ERR_URING_OP_UNSUPPORTED', `${what} is not supported by this kernel (${release()}); it needs Linux ${since}`)
-}
 
 function noIoprio(o: Op): void {
   if (o.ioprio !== 0) throw new UringError('ERR_INVALID_ARG_VALUE', `${o.name} takes no ioprio: on this op the SQE's ioprio field carries its flags`)

@@ -81,7 +81,8 @@ export type PathLike = string | Uint8Array
 // so passing a signal allocates nothing here.
 const RUN: { signal: AbortSignal | undefined } = { signal: undefined }
 
-function run<T>(r: Ring, o: Op, signal: AbortSignal | undefined): Promise<T> {
+/** `r.run(o, { signal })` without an options object per call. @internal */
+export function run<T>(r: Ring, o: Op, signal?: AbortSignal): Promise<T> {
   if (signal === undefined) return r.run(o) as Promise<T>
   RUN.signal = signal
   try {
