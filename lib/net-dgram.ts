@@ -22,10 +22,9 @@ import * as dns from 'node:dns'
 import { isIP } from 'node:net'
 import { getSystemErrorMap } from 'node:util'
 import { ring as defaultRing } from './os'
-import { release } from 'node:os'
 import type { Ring } from './ring'
 import type { BufferGroup } from './registrar'
-import { F, Op, Opcode, check, encodeFd } from './opbase'
+import { F, Op, Opcode, check, encodeFd, kernelAtLeast } from './opbase'
 import type { RegistrarHost } from './registrar'
 import { Socket as SocketOp, Bind, Connect, Sendmsg, Recvmsg, RecvmsgMultishot } from './ops-net'
 import type { SocketAddress, RecvmsgMultishotResult, RecvmsgResult } from './ops-net'
@@ -49,6 +48,8 @@ import {
   IPV6_MULTICAST_HOPS,
   IPV6_MULTICAST_LOOP,
   IPV6_V6ONLY,
+  liveHandles as live,
+  updateRef,
 } from './sock'
 
 // ---- Node-shaped errors --------------------------------------------------------------------------
@@ -293,28 +294,6 @@ class Disconnect extends Op {
     encodeFd(s, at, this.fd, host)
     s[at + F.BUF] = bufs.length
     bufs.push(new Uint8Array(16)) // sa_family 0 = AF_UNSPEC
-  }
-}
-
-// ---- process lifetime ---------------------------------------------------------------------------
-
-/**
- * The default ring keeps the process alive while it has ops in flight (a receiving socket always
- * has one). unref() is kept per socket: the ring is unref'd when every open UDP socket is, and
- * ref'd again only if it was unref'd here (so as not to undo another module's unref).
- */
-const live = new Set<UdpSocket>()
-let unrefdHere = false
-function updateRef(r: Ring): void {
-  if (r.closed) return
-  let any = false
-  for (const s of live) if (s.refed) any = true
-  if (live.size > 0 && !any) {
-    r.unref()
-    unrefdHere = true
-  } else if (unrefdHere) {
-    r.ref()
-    unrefdHere = false
   }
 }
 
@@ -737,7 +716,7 @@ export class UdpSocket extends EventEmitter implements AsyncIterable<Message> {
   // ---- receive ----
 
   #startReceiving(r: Ring, fd: number): void {
-    const multishot = this.#multishot ?? (r.probe.supports('recvmsg') && kernelHasMultishot())
+    const multishot = this.#multishot ?? (r.probe.supports('recvmsg') && kernelAtLeast('6.0'))
     let stop = false
     let cancel: (() => void) | undefined
     this.#stopRecv = () => {
@@ -1064,16 +1043,6 @@ function asBindError(e: unknown, ip: string, port: number): Error {
   const code = (e as { code?: unknown }).code
   if (typeof code === 'string' && code.startsWith('ERR_')) return e as Error
   return exceptionWithHostPort(errnoOf(e), 'bind', ip, port)
-}
-
-let multishotKernel: boolean | undefined
-/** Multishot recvmsg is 6.0+ (a flag the probe cannot see). */
-function kernelHasMultishot(): boolean {
-  if (multishotKernel === undefined) {
-    const m = /^(\d+)\.(\d+)/.exec(release())
-    multishotKernel = m !== null && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 0))
-  }
-  return multishotKernel
 }
 
 /** Node's `dgram.createSocket(type | options, onMessage?)`. */

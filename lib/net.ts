@@ -17,7 +17,6 @@ import { EventEmitter } from 'node:events'
 import { Duplex, DuplexOptions } from 'node:stream'
 import * as dns from 'node:dns'
 import { isIP, isIPv4, isIPv6 } from 'node:net'
-import { release } from 'node:os'
 import { unlinkSync } from 'node:fs'
 import { getSystemErrorMap, inspect } from 'node:util'
 import { ring as defaultRing } from './os'
@@ -41,7 +40,7 @@ import {
 } from './ops-net'
 import { AsyncCancel } from './ops-ctl'
 import { Close } from './ops-fs'
-import { resultOf } from './opbase'
+import { kernelAtLeast, resultOf } from './opbase'
 import * as sock from './sock'
 
 export * from './net-dgram'
@@ -61,11 +60,6 @@ const EMFILE = 24
 const ENFILE = 23
 const ECONNABORTED = 103
 
-const KERNEL = ((): number => {
-  const m = /^(\d+)\.(\d+)/.exec(release())
-  return m ? Number(m[1]) * 1000 + Number(m[2]) : 0
-})()
-const since = (major: number, minor: number): boolean => KERNEL >= major * 1000 + minor
 
 /** Provided buffers of the group every socket of a ring receives into (half as many when incremental: small receives share a buffer). */
 const GROUP_COUNT = 256
@@ -91,8 +85,8 @@ function netOf(r: Ring): RingNet {
   const p = r.probe
   let group: BufferGroup | undefined
   // Incremental buffers (6.12): receives take consecutive pieces of one buffer, which goes back
-  // to the kernel by itself until its last piece; so a release per buffer, not per receive.
-  for (const incremental of since(6, 12) ? [true, false] : [false]) {
+  // to the kernel once every piece is released; so one native release per buffer, not per receive.
+  for (const incremental of kernelAtLeast('6.12') ? [true, false] : [false]) {
     try {
       group = r.registrar.bufferGroup({ count: incremental ? GROUP_COUNT / 2 : GROUP_COUNT, size: GROUP_SIZE, incremental })
       break
@@ -102,11 +96,11 @@ function netOf(r: Ring): RingNet {
   }
   n = {
     group,
-    zc: p.supports('sendZc') && since(6, 0),
+    zc: p.supports('sendZc') && kernelAtLeast('6.0'),
     socketOp: p.supports('socket'),
     bindListenOps: p.supports('bind') && p.supports('listen'),
-    multishotAccept: since(5, 19),
-    multishotRecv: group !== undefined && since(6, 0),
+    multishotAccept: kernelAtLeast('5.19'),
+    multishotRecv: group !== undefined && kernelAtLeast('6.0'),
   }
   rings.set(r, n)
   return n
@@ -264,21 +258,6 @@ function lookupAll(host: string, family: number): Promise<Array<{ address: strin
   })
 }
 
-// ---- handles and process lifetime ------------------------------------------------------------------
-
-/**
- * The default ring keeps the process alive while it has ops in flight. A handle's unref() is
- * kept here: when every live uring/net handle is unref'd the ring is unref'd, else ref'd.
- */
-const live = new Set<{ refed: boolean }>()
-function updateRef(r: Ring): void {
-  if (r.closed) return
-  let any = false
-  for (const h of live) if (h.refed) any = true
-  if (any || live.size === 0) r.ref()
-  else r.unref()
-}
-
 // ---- recv with a buffer from the group ---------------------------------------------------------
 
 /** A recv whose buffer the kernel picks from the group; resolves with the taken buffer (undefined at EOF). */
@@ -402,8 +381,8 @@ export class Socket extends Duplex {
     if (options.fd !== undefined) {
       this.#fd = options.fd
       this.#isUnix = safeName(this.#fd)?.family === 'unix'
-      live.add(this.#handle)
-      updateRef(this.#ring)
+      sock.liveHandles.add(this.#handle)
+      sock.updateRef(this.#ring)
       if (options.noDelay) this.setNoDelay(true)
       if (options.keepAlive) this.setKeepAlive(true, options.keepAliveInitialDelay)
     }
@@ -443,8 +422,8 @@ export class Socket extends Duplex {
     if (cb !== undefined) this.once('connect', cb)
     if (opts.timeout !== undefined) this.setTimeout(opts.timeout)
     this.connecting = true
-    live.add(this.#handle)
-    updateRef(this.#ring)
+    sock.liveHandles.add(this.#handle)
+    sock.updateRef(this.#ring)
     if (isPath) {
       this.#isUnix = true
       this.#connectTo([{ family: 'unix', path: (opts as IpcConnectOptions).path }], opts)
@@ -761,13 +740,13 @@ export class Socket extends Duplex {
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     this.connecting = false
     this.#clearTimer()
-    live.delete(this.#handle)
+    sock.liveHandles.delete(this.#handle)
     const fd = this.#fd
     this.#fd = -1
     const pending = this.#pending
     this.#pending = undefined
     const done = (): void => {
-      updateRef(this.#ring)
+      sock.updateRef(this.#ring)
       cb(err)
       // node:net emits 'close' (with hadError) once the handle is closed.
       process.nextTick(() => {
@@ -866,13 +845,13 @@ export class Socket extends Duplex {
 
   ref(): this {
     this.#handle.refed = true
-    updateRef(this.#ring)
+    sock.updateRef(this.#ring)
     return this
   }
 
   unref(): this {
     this.#handle.refed = false
-    updateRef(this.#ring)
+    sock.updateRef(this.#ring)
     return this
   }
 
@@ -1075,14 +1054,14 @@ export class Server extends EventEmitter {
       throw invalidValue('options', typeof a0 === 'object' && a0 !== null ? a0 : { port: a0 })
     }
     if (cb !== undefined) this.once('listening', cb)
-    live.add(this.#handle)
-    updateRef(this.#ring)
+    sock.liveHandles.add(this.#handle)
+    sock.updateRef(this.#ring)
     this.#closing = false
     this.#closedEmitted = false
     this.#open(o).catch((e: Error) => {
       this.#closeFd()
-      live.delete(this.#handle)
-      updateRef(this.#ring)
+      sock.liveHandles.delete(this.#handle)
+      sock.updateRef(this.#ring)
       // close() while the listen was still on its way: not an error, just closed.
       if (this.#closing) this.#maybeClosed()
       else this.emit('error', e)
@@ -1257,11 +1236,11 @@ export class Server extends EventEmitter {
     }
     this.#closing = true
     this.listening = false
-    live.delete(this.#handle)
+    sock.liveHandles.delete(this.#handle)
     const finish = (): void => {
       this.#acceptDone = undefined
       this.#closeFd()
-      updateRef(this.#ring)
+      sock.updateRef(this.#ring)
       this.#maybeClosed()
     }
     if (this.#accepting) {
@@ -1282,13 +1261,13 @@ export class Server extends EventEmitter {
 
   ref(): this {
     this.#handle.refed = true
-    updateRef(this.#ring)
+    sock.updateRef(this.#ring)
     return this
   }
 
   unref(): this {
     this.#handle.refed = false
-    updateRef(this.#ring)
+    sock.updateRef(this.#ring)
     return this
   }
 

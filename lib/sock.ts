@@ -8,6 +8,7 @@
 import { native } from './native'
 import { SystemError } from './driver'
 import { validateFd, validateInteger } from './errors'
+import type { Ring } from './ring'
 import { encodeSockaddr } from './ops-net'
 import type { SocketAddress } from './ops-net'
 
@@ -98,4 +99,31 @@ export function bind(fd: number, address: SocketAddress): void {
 export function listen(fd: number, backlog: number): void {
   const r = native.listenSync(validateFd(fd), validateInteger(backlog, 'backlog', 0, 0x7fffffff))
   if (r < 0) throw new SystemError(r, 'listen')
+}
+
+// ---- handles and process lifetime ---------------------------------------------------------------
+
+/**
+ * Every open uring/net handle of this thread (TCP and Unix sockets and servers, UDP sockets), each
+ * with its own ref()/unref(). They share the thread's default ring, which keeps the process alive
+ * while it has ops in flight (a receiving socket or a listening server always has one).
+ */
+export const liveHandles = new Set<{ refed: boolean }>()
+let unrefdHere = false
+
+/**
+ * After a handle opened, closed or changed its ref: the ring is unref'd when every live handle
+ * is, and ref'd again only if it was unref'd here (so as not to undo the user's own unref()).
+ */
+export function updateRef(r: Ring): void {
+  if (r.closed) return
+  let any = false
+  for (const h of liveHandles) if (h.refed) any = true
+  if (liveHandles.size > 0 && !any) {
+    r.unref()
+    unrefdHere = true
+  } else if (unrefdHere) {
+    r.ref()
+    unrefdHere = false
+  }
 }
