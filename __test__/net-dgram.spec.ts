@@ -17,13 +17,16 @@ import { createSocket, UdpSocket } from '../lib/net'
 import type { RemoteInfo, SocketOptions } from '../lib/net'
 import { ring as defaultRing } from '../lib/os'
 import { op } from '../lib/ops'
-import { hasOp, kernelAtLeast, pattern, testWhen } from './_helpers'
+import { hasOp, kernelAtLeast, pattern, skipNote, testWhen } from './_helpers'
 import type { Impl } from './_helpers'
 
 const netLib = path.join(__dirname, '..', 'lib', 'net.js')
 const udpTest = testWhen(hasOp('socket') && hasOp('bind'), 'IORING_OP_SOCKET and IORING_OP_BIND', '6.11')
 /** Serial tests run before the others: nothing else opens fds meanwhile. */
-const serialUdpTest = (title: string, impl: Impl): void => (hasOp('socket') && hasOp('bind') ? test.serial : test.skip)(title, impl)
+const serialUdpTest = (title: string, impl: Impl): void => {
+  const ok = hasOp('socket') && hasOp('bind')
+  ;(ok ? test.serial : test.skip)(title + skipNote(ok, 'IORING_OP_SOCKET and IORING_OP_BIND', '6.11'), impl)
+}
 const multishotTest = testWhen(hasOp('socket') && hasOp('bind') && kernelAtLeast('6.0'), 'multishot recvmsg (and IORING_OP_BIND)', '6.11')
 
 /** Whether ::1 can be bound here (no IPv6 in some containers). */
