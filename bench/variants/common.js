@@ -65,6 +65,85 @@ function phase() {
 }
 
 /**
+ * Times a variant with tinybench and prints its JSON line. `runChunk(n)` does n ops: a plain
+ * function for synchronous work, an `async` function (or one returning a promise) otherwise.
+ * tinybench calls it over and over, first for the warm-up, then for `seconds`, one latency sample
+ * per chunk; a chunk should take a few milliseconds so the timer's cost stays off the per-op cost,
+ * and so the in-flight ops of a chunk (`qd` of them) drain only once per chunk.
+ *
+ * Reported: ops, seconds (wall clock of the timed phase, from tinybench's setup to its teardown
+ * hook, so the gaps between samples count too, as they do for the C programs), CPU seconds of the
+ * same span, peak RSS, and tinybench's statistics of the chunk latencies (`chunkMs`: mean, p50,
+ * p99, rme in percent, samples). `extra` (an object or a function returning one) is merged in.
+ */
+async function measure(runChunk, { chunk, extra } = {}) {
+  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`measure: chunk must be a positive integer, got ${chunk}`)
+  const { Bench } = await import('tinybench')
+  const warmup = Number(args.warmup ?? 0)
+  const seconds = Number(args.seconds ?? 1)
+  let ops = 0
+  const span = { ops0: 0, t0: 0, cpu0: 0, t1: 0, cpu1: 0 }
+  const bench = new Bench({
+    time: seconds * 1000,
+    // One iteration at least; otherwise time decides (a 1 GiB copy is one chunk of ~1 s).
+    iterations: 1,
+    warmup: warmup > 0,
+    warmupTime: warmup * 1000,
+    warmupIterations: 1,
+    throws: true,
+    setup: (_task, mode) => {
+      if (mode !== 'run') return
+      span.ops0 = ops
+      span.cpu0 = cpuSeconds()
+      span.t0 = performance.now()
+    },
+    teardown: (_task, mode) => {
+      if (mode !== 'run') return
+      span.t1 = performance.now()
+      span.cpu1 = cpuSeconds()
+    },
+  })
+  const fn =
+    runChunk.constructor.name === 'AsyncFunction'
+      ? async () => {
+          await runChunk(chunk)
+          ops += chunk
+        }
+      : () => {
+          const r = runChunk(chunk)
+          if (r && typeof r.then === 'function') throw new Error('measure: a chunk that returns a promise must be an async function')
+          ops += chunk
+        }
+  bench.add('variant', fn)
+  await bench.run()
+  const task = bench.tasks[0]
+  const lat = task.result.latency
+  const out = {
+    ops: ops - span.ops0,
+    seconds: (span.t1 - span.t0) / 1000,
+    cpu: span.cpu1 - span.cpu0,
+    rssKb: peakRssKb(),
+    opsTotal: ops,
+    chunk,
+    chunkMs: { mean: lat.mean, p50: lat.p50, p99: lat.p99, rme: lat.rme, samples: lat.samplesCount ?? task.runs },
+    ...(typeof extra === 'function' ? extra() : extra),
+  }
+  process.stdout.write(JSON.stringify(out) + '\n')
+  exitGuard()
+}
+
+/**
+ * Nothing should keep the process alive once the last op is done (a ring left ref'd, a handle
+ * never closed): say so and exit instead of making bench/run.js wait for its timeout.
+ */
+function exitGuard() {
+  setTimeout(() => {
+    process.stderr.write('the process did not exit within 2 s of its last op: something keeps the event loop alive\n')
+    process.exit(3)
+  }, 2000).unref()
+}
+
+/**
  * Peak RSS in KiB: VmHWM of /proc/self/status, this process's own high-water mark.
  * resourceUsage().maxRSS is not: Linux carries the parent's (bench/run.js's) peak over the exec.
  */
@@ -130,4 +209,4 @@ function requireDriver() {
   return uring
 }
 
-module.exports = { args, BS, phase, skip, offsets, checkRead, expertRing, requireDriver }
+module.exports = { args, BS, measure, exitGuard, phase, skip, offsets, checkRead, expertRing, requireDriver }
