@@ -24,10 +24,10 @@ const BUILD = path.join(BENCH, '.build')
 function usage(code) {
   const text = `usage: node bench/run.js [options]
 
-  --quick           3 rounds of 0.5 s (about 1.5-2 minutes in all)
+  --quick           3 rounds of 0.3 s, fewer variants (under 2 minutes in all)
   --rounds N        rounds per variant (default 5; the median is reported)
-  --seconds S       timed seconds per variant per round (default 2; --quick 0.5)
-  --warmup S        warm-up seconds before each timed phase (default 0.3; --quick 0.15)
+  --seconds S       timed seconds per variant per round (default 2; --quick 0.3)
+  --warmup S        warm-up seconds before each timed phase (default 0.3; --quick 0.1)
   --only W          one workload: read4k (or 1), nop (or 2), files (or 3), echo (or 4);
                     may be repeated or comma-separated
   --filter TEXT     only variants whose id contains TEXT (the C reference is always kept)
@@ -77,8 +77,8 @@ function parseArgs(argv) {
   if (process.env.npm_config_quick === 'true') o.quick = true
   if (o.quick) {
     if (!set.rounds) o.rounds = 3
-    if (!set.seconds) o.seconds = 0.5
-    if (!set.warmup) o.warmup = 0.15
+    if (!set.seconds) o.seconds = 0.3
+    if (!set.warmup) o.warmup = 0.1
   }
   const alias = { 1: 'read4k', 2: 'nop', 3: 'files', 4: 'echo' }
   o.only = o.only.map((w) => alias[w] ?? w)
@@ -98,27 +98,49 @@ function parseArgs(argv) {
 // (bench/variants/<script>); `params` go to it (C: as arguments, Node: as one JSON argument).
 // `ref` is the C liburing variant its ratio is paired with, round by round.
 
-const QD = 32
+const QD = 32 // workload 1: the depth the targets are about
+const READ_QDS = [1, QD, 128] // workload 1: the depths measured
 const FILES_QD = 64 // workload 3: files in flight
 const FILES = { count: 10000, size: 4096 } // workload 3: the directory's files
 const ECHO = { conns: 64, size: 64 } // workload 4: connections, bytes per message
+
+/**
+ * Workload 1 at each depth of READ_QDS: every variant that keeps reads in flight runs at 1, 32 and
+ * 128 (paired with the C liburing program at the same depth); pread and readSync have one depth.
+ * `quick: false` leaves a variant out of --quick (which keeps QD 32 whole and, at 1 and 128, C
+ * and the uring batch and uring/os variants).
+ */
+function read4kVariants() {
+  const vs = []
+  for (const qd of READ_QDS) {
+    const q = `qd${qd}`
+    const ref = `c-uring-${q}`
+    const full = qd === QD ? {} : { quick: false }
+    vs.push(
+      { id: ref, name: `C liburing QD${qd} (fixed buf+file)`, c: 'read4k', params: { qd } },
+      { id: `uring-batch-${q}`, name: `uring batch (sq/cq) QD${qd}`, script: 'read-uring-batch.js', params: { qd }, ref, uring: true },
+      { id: `uring-run-${q}`, name: `uring ring.run QD${qd}`, script: 'read-uring-run.js', params: { qd }, ref, uring: true, ...full },
+      { id: `uring-os-${q}`, name: `uring/os read QD${qd}`, script: 'read-uring-os.js', params: { qd }, ref, uring: true },
+      { id: `uring-fs-${q}`, name: `uring/fs File.read QD${qd}`, script: 'read-uring-fs.js', params: { qd }, ref, uring: true, ...full },
+      { id: `node-read-cb-${q}`, name: `node fs.read callback QD${qd}`, script: 'read-fs-callback.js', params: { qd }, ref, ...full },
+      { id: `node-read-cb-uv-iouring-${q}`, name: `node fs.read callback QD${qd}, UV_USE_IO_URING=1`, script: 'read-fs-callback.js', params: { qd }, env: { UV_USE_IO_URING: '1' }, ref, ...full },
+      { id: `node-filehandle-${q}`, name: `node FileHandle.read QD${qd}`, script: 'read-filehandle.js', params: { qd }, ref, ...full },
+    )
+  }
+  const ref = `c-uring-qd${QD}`
+  vs.push(
+    { id: 'c-pread', name: 'C pread() loop', c: 'pread', ref },
+    { id: 'node-readsync', name: 'node fs.readSync', script: 'read-fs-sync.js', ref },
+  )
+  return vs
+}
 
 const WORKLOADS = {
   read4k: {
     title: 'Workload 1: 4 KiB random reads from a page-cached file, one thread',
     unit: 'reads',
     cachedFile: true,
-    variants: [
-      { id: 'c-uring', name: `C liburing QD${QD} (fixed buf+file)`, c: 'read4k', params: { qd: QD } },
-      { id: 'c-pread', name: 'C pread() loop', c: 'pread', ref: 'c-uring' },
-      { id: 'node-readsync', name: 'node fs.readSync', script: 'read-fs-sync.js', ref: 'c-uring' },
-      { id: 'node-read-cb', name: `node fs.read callback QD${QD}`, script: 'read-fs-callback.js', params: { qd: QD }, ref: 'c-uring' },
-      { id: 'node-read-cb-uv-iouring', name: `node fs.read callback QD${QD}, UV_USE_IO_URING=1`, script: 'read-fs-callback.js', params: { qd: QD }, env: { UV_USE_IO_URING: '1' }, ref: 'c-uring' },
-      { id: 'node-filehandle', name: `node FileHandle.read QD${QD}`, script: 'read-filehandle.js', params: { qd: QD }, ref: 'c-uring' },
-      { id: 'uring-batch', name: `uring batch (sq/cq) QD${QD}`, script: 'read-uring-batch.js', params: { qd: QD }, ref: 'c-uring', uring: true },
-      { id: 'uring-run', name: `uring ring.run QD${QD}`, script: 'read-uring-run.js', params: { qd: QD }, ref: 'c-uring', uring: true },
-      { id: 'uring-os', name: `uring/os read QD${QD}`, script: 'read-uring-os.js', params: { qd: QD }, ref: 'c-uring', uring: true },
-    ],
+    variants: read4kVariants(),
   },
   nop: {
     title: 'Workload 2: per-op floor, NOP',
@@ -162,19 +184,19 @@ const WORKLOADS = {
 // The targets of BENCH.md for these workloads, checked against this run's numbers.
 const TARGETS = {
   read4k: [
-    { what: 'batch API >= 0.90 x C liburing', kind: 'ratio', a: 'uring-batch', b: 'c-uring', min: 0.9 },
-    { what: 'ring.run >= 0.75 x C liburing', kind: 'ratio', a: 'uring-run', b: 'c-uring', min: 0.75 },
-    { what: 'ring.run >= 12 x node FileHandle.read', kind: 'ratio', a: 'uring-run', b: 'node-filehandle', min: 12 },
-    { what: 'ring.run >= 1.0 x node fs.readSync', kind: 'ratio', a: 'uring-run', b: 'node-readsync', min: 1 },
-    { what: 'uring/os read >= 0.75 x C liburing', kind: 'ratio', a: 'uring-os', b: 'c-uring', min: 0.75 },
-    { what: 'uring/os read >= 12 x node FileHandle.read', kind: 'ratio', a: 'uring-os', b: 'node-filehandle', min: 12 },
-    { what: 'uring/os read >= 1.0 x node fs.readSync', kind: 'ratio', a: 'uring-os', b: 'node-readsync', min: 1 },
-    { what: 'batch API syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-batch', max: 0.04 },
-    { what: 'ring.run syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-run', max: 0.04 },
-    { what: 'uring/os syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-os', max: 0.04 },
-    { what: 'batch API peak RSS <= 1.5 x node fs.read callback', kind: 'rss', a: 'uring-batch', b: 'node-read-cb', max: 1.5 },
-    { what: 'ring.run peak RSS <= 1.5 x node FileHandle.read', kind: 'rss', a: 'uring-run', b: 'node-filehandle', max: 1.5 },
-    { what: 'uring/os peak RSS <= 1.5 x node FileHandle.read', kind: 'rss', a: 'uring-os', b: 'node-filehandle', max: 1.5 },
+    { what: 'batch API >= 0.90 x C liburing', kind: 'ratio', a: 'uring-batch-qd32', b: 'c-uring-qd32', min: 0.9 },
+    { what: 'ring.run >= 0.75 x C liburing', kind: 'ratio', a: 'uring-run-qd32', b: 'c-uring-qd32', min: 0.75 },
+    { what: 'ring.run >= 12 x node FileHandle.read', kind: 'ratio', a: 'uring-run-qd32', b: 'node-filehandle-qd32', min: 12 },
+    { what: 'ring.run >= 1.0 x node fs.readSync', kind: 'ratio', a: 'uring-run-qd32', b: 'node-readsync', min: 1 },
+    { what: 'uring/os read >= 0.75 x C liburing', kind: 'ratio', a: 'uring-os-qd32', b: 'c-uring-qd32', min: 0.75 },
+    { what: 'uring/os read >= 12 x node FileHandle.read', kind: 'ratio', a: 'uring-os-qd32', b: 'node-filehandle-qd32', min: 12 },
+    { what: 'uring/os read >= 1.0 x node fs.readSync', kind: 'ratio', a: 'uring-os-qd32', b: 'node-readsync', min: 1 },
+    { what: 'batch API syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-batch-qd32', max: 0.04 },
+    { what: 'ring.run syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-run-qd32', max: 0.04 },
+    { what: 'uring/os syscalls/read <= 0.04', kind: 'syscalls', a: 'uring-os-qd32', max: 0.04 },
+    { what: 'batch API peak RSS <= 1.5 x node fs.read callback', kind: 'rss', a: 'uring-batch-qd32', b: 'node-read-cb-qd32', max: 1.5 },
+    { what: 'ring.run peak RSS <= 1.5 x node FileHandle.read', kind: 'rss', a: 'uring-run-qd32', b: 'node-filehandle-qd32', max: 1.5 },
+    { what: 'uring/os peak RSS <= 1.5 x node FileHandle.read', kind: 'rss', a: 'uring-os-qd32', b: 'node-filehandle-qd32', max: 1.5 },
   ],
   nop: [
     { what: 'batch API NOP, batch 256 >= 0.40 x C liburing', kind: 'ratio', a: 'uring-batch-256', b: 'c-nop-256', min: 0.4 },
@@ -610,6 +632,7 @@ function parseStrace(file) {
 async function runWorkload(key, ctx, opts) {
   const w = WORKLOADS[key]
   let variants = w.variants
+  if (opts.quick) variants = variants.filter((v) => v.quick !== false)
   if (opts.filter) {
     const refs = new Set(variants.filter((v) => v.id.includes(opts.filter)).map((v) => v.ref).filter(Boolean))
     variants = variants.filter((v) => v.id.includes(opts.filter) || refs.has(v.id))
@@ -652,12 +675,15 @@ async function runWorkload(key, ctx, opts) {
   // Syscalls per op: strace -f -c of a timed run minus that of a run that only sets up and
   // tears down, divided by the ops of the timed run (warm-up included: it is traced too).
   if (opts.strace && ctx.strace) {
-    log(`  strace: syscalls per op (${variants.length} variants)...`)
+    log(`  strace: syscalls per op (${opts.quick ? 'the variants with a syscalls target' : `${variants.length} variants`})...`)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-bench-strace-'))
     try {
+      // --quick traces only the variants a syscalls target is about.
+      const traced = opts.quick ? new Set((TARGETS[key] || []).filter((t) => t.kind === 'syscalls').map((t) => t.a)) : null
       for (const v of variants) {
         const r = byId.get(v.id)
         if (r.skipped || r.rounds.every((x) => x === null)) continue
+        if (traced && !traced.has(v.id)) continue
         const secs = Math.min(opts.seconds, 1)
         const full = await runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
         const empty = await runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
@@ -745,13 +771,16 @@ function checkTargets(key, byId) {
 // Output
 
 function printWorkload(r, refNames) {
+  // A ratio names its reference when that is not the C row above it.
+  let lastRef = null
   const rows = r.variants.map((v) => {
+    if (!v.ref) lastRef = v.id
     if (v.median == null) return [v.name, v.skipped ? 'skipped' : 'failed', ...new Array(7).fill('')]
     return [
       v.name + (v.errors.length ? ' (!)' : ''),
       fmtRate(v.median),
       `${fmtRate(v.min)}-${fmtRate(v.max)}`,
-      v.ref ? (v.ratio == null ? '-' : `${v.ratio.toFixed(2)}${v.ref !== r.variants[0].id ? ` (${refNames[v.ref]})` : ''}`) : 'ref',
+      v.ref ? (v.ratio == null ? '-' : `${v.ratio.toFixed(2)}${v.ref !== lastRef ? ` (${refNames[v.ref] ?? `vs ${v.ref}`})` : ''}`) : 'ref',
       v.ref ? fmtNum(v.cpuRatio, 2) : 'ref',
       v.syscalls ? fmtNum(v.syscalls.perOp, 3) : '-',
       fmtNum(v.cpuPerMillion, 2),
@@ -911,7 +940,7 @@ async function main() {
   } finally {
     if (ctx.files) fs.rmSync(ctx.files.dir, { recursive: true, force: true })
   }
-  const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing', 'c-chain': 'vs C chain' }
+  const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing', 'c-uring-qd32': 'vs C QD32', 'c-chain': 'vs C chain' }
   for (const r of results) printWorkload(r, refNames)
   const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
   doc.meta.totalSeconds = (performance.now() - t0) / 1000

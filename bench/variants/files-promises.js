@@ -1,10 +1,9 @@
 'use strict'
 // Workload 3, node fs.promises.readFile: `qd` async loops, each awaiting one file at a time.
 const fsp = require('node:fs/promises')
-const { phase } = require('./common')
 const { readFileLoops } = require('./files-common')
 
-readFileLoops((name) => fsp.readFile(name), phase).catch((e) => {
+readFileLoops((name) => fsp.readFile(name)).catch((e) => {
   console.error(e)
   process.exit(1)
 })

@@ -1,14 +1,14 @@
 'use strict'
 // Workload 3, node fs.readFileSync: one file after the other.
 const fs = require('node:fs')
-const { phase } = require('./common')
+const { measure } = require('./common')
 const { fileNames, checkFile } = require('./files-common')
 
 const next = fileNames()
-const p = phase()
-let ops = 0
-do {
-  for (let i = 0; i < 32; i++) checkFile(fs.readFileSync(next()))
-  ops += 32
-} while (p.tick(ops))
-p.report(ops)
+function chunk(n) {
+  for (let i = 0; i < n; i++) checkFile(fs.readFileSync(next()))
+}
+measure(chunk, { chunk: 1024 }).catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

@@ -3,34 +3,32 @@
 // `ring.run(readOp)` on its own op object (READ_FIXED into a RegisteredBuf from a RegisteredFd),
 // re-armed with a new offset each time. The driver submits everything issued in a tick at once.
 const fs = require('node:fs')
-const { args, BS, phase, offsets, checkRead, requireDriver } = require('./common')
+const { args, BS, measure, offsets, checkRead, requireDriver } = require('./common')
 
 const uring = requireDriver()
+const qd = args.qd
+const fd = fs.openSync(args.file, 'r')
+const next = offsets(fd)
+const ring = new uring.Ring() // the driver picks SINGLE_ISSUER + DEFER_TASKRUN where it can
+const bufs = ring.registrar.registerBuffers(new Array(qd).fill(BS))
+const [file] = ring.registrar.registerFiles([fd])
+const reads = bufs.map((b) => uring.op.read(file, b, 0))
 
-async function main() {
-  const qd = args.qd
-  const fd = fs.openSync(args.file, 'r')
-  const next = offsets(fd)
-  const ring = new uring.Ring() // the driver picks SINGLE_ISSUER + DEFER_TASKRUN where it can
-  const bufs = ring.registrar.registerBuffers(new Array(qd).fill(BS))
-  const [file] = ring.registrar.registerFiles([fd])
-  const p = phase()
-  let ops = 0
-  let go = true
-  async function worker(i) {
-    const r = uring.op.read(file, bufs[i], 0)
-    while (go) {
+async function chunk(n) {
+  let left = n
+  async function worker(r) {
+    while (left-- > 0) {
       r.offset = next()
       checkRead(await ring.run(r))
-      ops++
-      if ((ops & 31) === 0) go = p.tick(ops)
     }
   }
-  await Promise.all(Array.from({ length: qd }, (_, i) => worker(i)))
-  p.report(ops, { flags: ring.params.flags.deferTaskrun ? 'defer_taskrun' : ring.params.flags.coopTaskrun ? 'coop_taskrun' : 'plain', stats: ring.stats })
-  ring.close()
+  await Promise.all(reads.map(worker))
 }
-main().catch((e) => {
-  console.error(e)
-  process.exit(1)
-})
+
+const flags = () => (ring.params.flags.deferTaskrun ? 'defer_taskrun' : ring.params.flags.coopTaskrun ? 'coop_taskrun' : 'plain')
+measure(chunk, { chunk: Math.max(4096, 256 * qd), extra: () => ({ flags: flags(), stats: ring.stats }) })
+  .then(() => ring.close())
+  .catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })
