@@ -16,55 +16,6 @@ function cpuSeconds() {
 }
 
 /**
- * The warm-up and timed phases: call `tick(opsSoFar)` every batch of ops; it returns false once
- * the timed phase is over. Reading the clock once per batch keeps it off the per-op cost.
- */
-function phase() {
-  const warmup = Number(args.warmup ?? 0)
-  const seconds = Number(args.seconds ?? 1)
-  const start = performance.now()
-  const p = {
-    warmEnd: start + warmup * 1000,
-    end: start + (warmup + seconds) * 1000,
-    timing: warmup <= 0,
-    t0: start,
-    cpu0: cpuSeconds(),
-    ops0: 0,
-    tick(ops) {
-      const t = performance.now()
-      if (!p.timing) {
-        if (t < p.warmEnd) return true
-        p.timing = true
-        p.t0 = t
-        p.cpu0 = cpuSeconds()
-        p.ops0 = ops
-        return true
-      }
-      return t < p.end
-    },
-    report(ops, extra) {
-      const t = performance.now()
-      const out = {
-        ops: ops - p.ops0,
-        seconds: (t - p.t0) / 1000,
-        cpu: cpuSeconds() - p.cpu0,
-        rssKb: peakRssKb(),
-        opsTotal: ops,
-        ...extra,
-      }
-      process.stdout.write(JSON.stringify(out) + '\n')
-      // Nothing should keep the process alive once the last op is done (a ring left ref'd, a
-      // handle never closed): say so and exit instead of making bench/run.js wait for its timeout.
-      setTimeout(() => {
-        process.stderr.write('the process did not exit within 2 s of its last op: something keeps the event loop alive\n')
-        process.exit(3)
-      }, 2000).unref()
-    },
-  }
-  return p
-}
-
-/**
  * Times a variant with tinybench and prints its JSON line. `runChunk(n)` does n ops: a plain
  * function for synchronous work, an `async` function (or one returning a promise) otherwise.
  * tinybench calls it over and over, first for the warm-up, then for `seconds`, one latency sample
@@ -209,4 +160,4 @@ function requireDriver() {
   return uring
 }
 
-module.exports = { args, BS, measure, exitGuard, phase, skip, offsets, checkRead, expertRing, requireDriver }
+module.exports = { args, BS, measure, exitGuard, skip, offsets, checkRead, expertRing, requireDriver }
