@@ -126,6 +126,7 @@ function read4kVariants() {
       { id: `node-read-cb-uv-iouring-${q}`, name: `node fs.read callback QD${qd}, UV_USE_IO_URING=1`, script: 'read-fs-callback.js', params: { qd }, env: { UV_USE_IO_URING: '1' }, ref, ...full },
       { id: `node-filehandle-${q}`, name: `node FileHandle.read QD${qd}`, script: 'read-filehandle.js', params: { qd }, ref, ...full },
     )
+    if (qd === QD) vs.push({ id: `node-filehandle-uv-iouring-${q}`, name: `node FileHandle.read QD${qd}, UV_USE_IO_URING=1`, script: 'read-filehandle.js', params: { qd }, env: { UV_USE_IO_URING: '1' }, ref, quick: false })
   }
   const ref = `c-uring-qd${QD}`
   vs.push(
@@ -164,6 +165,10 @@ const WORKLOADS = {
       { id: 'node-readfilesync', name: 'node fs.readFileSync', script: 'files-readfilesync.js', ref: 'c-chain' },
       { id: 'node-promises', name: `node fs.promises.readFile, ${FILES_QD} in flight`, script: 'files-promises.js', params: { qd: FILES_QD }, ref: 'c-chain' },
       { id: 'node-promises-uv-iouring', name: `node fs.promises.readFile, ${FILES_QD} in flight, UV_USE_IO_URING=1`, script: 'files-promises.js', params: { qd: FILES_QD }, env: { UV_USE_IO_URING: '1' }, ref: 'c-chain' },
+      { id: 'node-callback', name: `node fs.readFile callback, ${FILES_QD} in flight`, script: 'files-callback.js', params: { qd: FILES_QD }, ref: 'c-chain', quick: false },
+      { id: 'uring-batch', name: `uring batch (sq/cq) open->read->close chains, ${FILES_QD} in flight`, script: 'files-uring-batch.js', params: { qd: FILES_QD }, ref: 'c-chain', uring: true },
+      { id: 'uring-run', name: `uring ring.runLinked(open, read, close), ${FILES_QD} in flight`, script: 'files-uring-run.js', params: { qd: FILES_QD }, ref: 'c-chain', uring: true, quick: false },
+      { id: 'uring-os', name: `uring/os open, read, close, ${FILES_QD} in flight`, script: 'files-uring-os.js', params: { qd: FILES_QD }, ref: 'c-chain', uring: true, quick: false },
       { id: 'uring-fs', name: `uring/fs readFile, ${FILES_QD} in flight`, script: 'files-uring-fs.js', params: { qd: FILES_QD }, ref: 'c-chain', uring: true },
     ],
   },
@@ -176,6 +181,8 @@ const WORKLOADS = {
       { id: 'c-epoll', name: 'C epoll read/write', c: 'echo-epoll', ref: 'c-uring' },
       { id: 'node-net', name: "node net (on('data') -> write)", script: 'echo-node-net.js', ref: 'c-uring' },
       { id: 'uring-net', name: "uring/net (on('data') -> write)", script: 'echo-uring-net.js', ref: 'c-uring', uring: true },
+      { id: 'uring-batch', name: 'uring batch (sq/cq): multishot accept + recv, buffer ring', script: 'echo-uring-batch.js', ref: 'c-uring', uring: true },
+      { id: 'uring-os', name: 'uring/os (await accept; await recv -> await send)', script: 'echo-uring-os.js', ref: 'c-uring', uring: true, quick: false },
       { id: 'uring-net-iter', name: 'uring/net (for await chunk -> write)', script: 'echo-uring-net-iter.js', ref: 'c-uring', uring: true },
     ],
   },
