@@ -825,7 +825,9 @@ function printWorkload(r, refNames) {
       out.push(`  ${t.status === 'met' ? 'met   ' : t.status === 'MISSED' ? 'MISSED' : '  -   '} ${t.what}:${v}${t.status.startsWith('n/a') ? ` ${t.status}` : ''}`)
     }
   }
-  process.stdout.write(out.join('\n') + '\n')
+  const text = out.join('\n') + '\n'
+  process.stdout.write(text)
+  return text
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -897,6 +899,18 @@ ${values.join('\n')}
 `
 }
 
+/** One markdown paragraph: the machine, the software and the run's options. */
+function machineLine(m) {
+  const o = m.options
+  const mem = `${Math.round(os.totalmem() / 2 ** 30)} GiB`
+  return (
+    `Machine: ${m.cpus} x ${m.cpu ?? 'unknown CPU'}, ${mem} RAM, Linux ${m.kernel}, Node ${m.node}` +
+    `${m.liburingDev ? `, liburing-dev ${m.liburingDev}` : ''}${m.file?.fsType ? `, files on ${m.file.fsType}` : ''}. ` +
+    `Run ${m.date.slice(0, 16).replace('T', ' ')} UTC at commit ${m.commit ?? '?'}: ${o.rounds} rounds of ${o.seconds} s per variant` +
+    ` (${o.warmup} s warm-up)${o.quick ? ', --quick' : ''}${o.strace ? '' : ', no strace'}, ${Math.round(m.totalSeconds ?? 0)} s in all.\n`
+  )
+}
+
 function meta(opts, ctx) {
   let kernel = os.release()
   let liburing = null
@@ -948,10 +962,12 @@ async function main() {
     if (ctx.files) fs.rmSync(ctx.files.dir, { recursive: true, force: true })
   }
   const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing', 'c-uring-qd32': 'vs C QD32', 'c-chain': 'vs C chain' }
-  for (const r of results) printWorkload(r, refNames)
+  const tables = results.map((r) => printWorkload(r, refNames))
   const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
   doc.meta.totalSeconds = (performance.now() - t0) / 1000
   fs.writeFileSync(opts.out, JSON.stringify(doc, null, 2) + '\n')
+  // The same tables as markdown, headed by the machine they ran on: what bench/README.md shows.
+  fs.writeFileSync(opts.out.replace(/\.json$/, '') + '.md', machineLine(doc.meta) + '\n' + tables.join(''))
   fs.writeFileSync(opts.chart, renderChart(results, doc.meta))
   process.stdout.write(`\nWrote ${path.relative(process.cwd(), opts.out) || opts.out} and ${path.relative(process.cwd(), opts.chart) || opts.chart} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
 }
