@@ -793,73 +793,7 @@ function printWorkload(r, refNames) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The chart: one horizontal bar per variant, its rate as a ratio to the C liburing variant it is
-// paired with (median of the per-round ratios: the "x C liburing" column), grouped by workload;
-// the BENCH.md ratio-to-C targets as red ticks. Plain SVG, written by hand: no dependency.
-
-function xmlEscape(t) {
-  return String(t).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
-}
-
-function renderChart(results, m) {
-  const W = 960
-  const labelW = 420
-  const barX = labelW + 10
-  const barW = W - barX - 90
-  const rowH = 20
-  const ratios = results.flatMap((r) => r.variants.flatMap((v) => [v.ratio, v.cpuRatio]).filter((x) => x != null))
-  const xMax = Math.min(4, Math.max(1.2, Math.ceil(Math.max(0, ...ratios) * 5) / 5))
-  const x = (ratio) => barX + (Math.min(ratio, xMax) / xMax) * barW
-  const color = (v) => (v.kind === 'c' ? '#7f8c8d' : WORKLOADS[v.workload]?.variants.find((d) => d.id === v.id)?.uring ? '#27ae60' : '#2f6fb0')
-  const out = []
-  const values = [] // drawn last, over the 1.0 line and the target ticks
-  let y = 64
-  for (const r of results) {
-    out.push(`<text x="10" y="${y + 14}" class="h">${xmlEscape(r.title)}</text>`)
-    y += 24
-    const top = y
-    for (const v of r.variants) {
-      const ratio = v.ref ? v.ratio : v.median != null ? 1 : null
-      const vv = { ...v, workload: r.key }
-      const label = v.name + (v.ref && v.ref !== r.variants[0].id ? ` (vs ${r.variants.find((c) => c.id === v.ref)?.name ?? v.ref})` : '')
-      out.push(`<text x="${labelW}" y="${y + 14}" text-anchor="end">${xmlEscape(label)}</text>`)
-      if (ratio == null) {
-        out.push(`<text x="${barX + 4}" y="${y + 14}" class="dim">${v.skipped ? 'skipped' : 'failed'}${v.skipped ? `: ${xmlEscape(v.skipped).slice(0, 70)}` : ''}</text>`)
-      } else {
-        out.push(`<rect x="${barX}" y="${y + 3}" width="${(x(ratio) - barX).toFixed(1)}" height="${rowH - 9}" fill="${color(vv)}"/>`)
-        // Thin bar under it: the same pairing per CPU second (steadier when other work takes CPU).
-        if (v.ref && v.cpuRatio != null) out.push(`<rect x="${barX}" y="${y + rowH - 5}" width="${(x(v.cpuRatio) - barX).toFixed(1)}" height="3" fill="${color(vv)}" opacity="0.55"><title>${v.cpuRatio.toFixed(2)}x per CPU second</title></rect>`)
-        for (const t of (r.targets || []).filter((t) => t.kind === 'ratio' && t.a === v.id && t.b === v.ref)) {
-          const tx = x(t.min).toFixed(1)
-          out.push(`<line x1="${tx}" x2="${tx}" y1="${y + 1}" y2="${y + rowH - 1}" class="target"><title>target ${xmlEscape(t.what)}</title></line>`)
-        }
-        const text = v.ref ? `${ratio.toFixed(2)}x` + (ratio > xMax ? ' >' : '') : 'ref'
-        values.push(`<text x="${(x(ratio) + 4).toFixed(1)}" y="${y + 14}" class="v">${text}</text>`)
-      }
-      y += rowH
-    }
-    out.push(`<line x1="${x(1).toFixed(1)}" x2="${x(1).toFixed(1)}" y1="${top}" y2="${y}" class="one"/>`)
-    y += 14
-  }
-  const ticks = []
-  for (let t = 0; t <= xMax + 1e-9; t += xMax > 2 ? 0.5 : 0.25) {
-    ticks.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="60" y2="${y - 14}" class="grid"/><text x="${x(t).toFixed(1)}" y="56" text-anchor="middle" class="dim">${t.toFixed(2)}</text>`)
-  }
-  const o = m.options
-  const sub = `${m.date.slice(0, 16).replace('T', ' ')} UTC, Linux ${m.kernel}, Node ${m.node}, ${m.cpus} CPUs, ${o.rounds} round${o.rounds === 1 ? "" : "s"} of ${o.seconds} s${o.quick ? ' (--quick)' : ''}, commit ${m.commit ?? '?'}`
-  const H = y + 34
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">
-<style>text{fill:#222}.h{font-weight:bold;font-size:13px}.dim{fill:#777}.grid{stroke:#e4e4e4}.one{stroke:#222;stroke-dasharray:4 3}.target{stroke:#d62728;stroke-width:3}.v{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}</style>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="18" class="h">uring bench: rate as a ratio to C liburing (paired per round, median)</text>
-<text x="10" y="34" class="dim">${xmlEscape(sub)}</text>
-${ticks.join('\n')}
-${out.join('\n')}
-${values.join('\n')}
-<text x="10" y="${H - 12}" class="dim">grey: C, blue: node, green: uring; thin bar: the same ratio per CPU second; dashed: 1.0 = the C liburing reference; red tick: BENCH.md target</text>
-</svg>
-`
-}
+// Machine and options, for results.json (and the chart's title: bench/chart.js)
 
 function meta(opts, ctx) {
   let kernel = os.release()
@@ -916,8 +850,16 @@ async function main() {
   const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
   doc.meta.totalSeconds = (performance.now() - t0) / 1000
   fs.writeFileSync(opts.out, JSON.stringify(doc, null, 2) + '\n')
-  fs.writeFileSync(opts.chart, renderChart(results, doc.meta))
-  process.stdout.write(`\nWrote ${path.relative(process.cwd(), opts.out) || opts.out} and ${path.relative(process.cwd(), opts.chart) || opts.chart} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
+  // The chart (bench/chart.js: Vega-Lite rendered to SVG). vega and vega-lite are devDependencies:
+  // without them the run still has its tables and results.json, and `node bench/chart.js` redraws.
+  let wrote = path.relative(process.cwd(), opts.out) || opts.out
+  try {
+    fs.writeFileSync(opts.chart, await require('./chart').renderChart(doc))
+    wrote += ` and ${path.relative(process.cwd(), opts.chart) || opts.chart}`
+  } catch (e) {
+    log(`no chart: ${e.code === 'ERR_MODULE_NOT_FOUND' ? 'vega / vega-lite not installed (npm install)' : e.stack || e}`)
+  }
+  process.stdout.write(`\nWrote ${wrote} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
 }
 
 main().catch((e) => {
