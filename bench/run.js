@@ -222,7 +222,99 @@ function fmtNum(x, digits) {
 }
 
 function log(msg) {
+  progress.clear()
   process.stderr.write(msg + '\n')
+  progress.redraw()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress on stderr: on a terminal one status line, rewritten in place (workload, round k/N,
+// variant, elapsed, ETA) under the log lines; otherwise one plain line per run. Every run is
+// planned in seconds (warm-up + timed phase + a guess at process start and teardown); the ETA is
+// the planned seconds left times the wall seconds the runs done so far took per planned second.
+
+const progress = {
+  tty: !!process.stderr.isTTY,
+  t0: performance.now(),
+  runW: 0, // planned seconds of one timed run
+  straceW: 0, // planned seconds of one variant's two strace runs (0: no strace)
+  planned: 0,
+  done: 0,
+  runs: 0,
+  runsDone: 0,
+  first: 0, // when the first run started
+  current: null, // { text, w, at }
+  shown: false,
+  timer: null,
+
+  setup(opts, strace) {
+    this.runW = opts.seconds + opts.warmup + 0.3
+    this.straceW = strace ? Math.min(opts.seconds, 1) + 0.8 : 0
+  },
+  /** Plans `n` variants of a workload (`rounds` timed runs each, plus strace), or unplans with n < 0. */
+  plan(n, rounds) {
+    this.planned += n * (rounds * this.runW + this.straceW)
+    this.runs += n * (rounds + (this.straceW ? 1 : 0))
+  },
+  /** A variant found skipped in round `round` (0-based): its later rounds and strace will not run. */
+  skip(round, rounds) {
+    const later = rounds - round - 1
+    this.planned -= later * this.runW + this.straceW
+    this.runs -= later + (this.straceW ? 1 : 0)
+  },
+  /** A variant whose strace runs will not happen (all its rounds failed). */
+  noStrace() {
+    this.planned -= this.straceW
+    if (this.straceW) this.runs--
+  },
+  start(text, strace) {
+    const now = performance.now()
+    this.end()
+    if (!this.first) this.first = now
+    this.current = { text, w: strace ? this.straceW : this.runW, at: now }
+    if (this.tty) {
+      this.redraw()
+      // Server runs (workload 4) are awaited: keep the clock going meanwhile.
+      this.timer ??= setInterval(() => this.redraw(), 1000).unref()
+    } else process.stderr.write(`  ${this.status()}\n`)
+  },
+  end() {
+    if (!this.current) return
+    this.done += this.current.w
+    this.runsDone++
+    this.current = null
+  },
+  status() {
+    const now = performance.now()
+    const c = this.current
+    const perPlanned = this.done > 0 ? (c ? c.at : now) - this.first : 0
+    const factor = this.done > 0 ? perPlanned / 1000 / this.done : 1.3
+    const left = Math.max(0, (this.planned - this.done) * factor - (c ? (now - c.at) / 1000 : 0))
+    const n = Math.min(this.runsDone + (c ? 1 : 0), this.runs)
+    return `[${n}/${this.runs}] ${c ? c.text : 'done'} | ${fmtDuration((now - this.t0) / 1000)} elapsed, ETA ${fmtDuration(left)}`
+  },
+  redraw() {
+    if (!this.tty || !this.current) return
+    const cols = process.stderr.columns || 100
+    process.stderr.write(`\r\x1b[K${this.status().slice(0, cols - 1)}`)
+    this.shown = true
+  },
+  clear() {
+    if (!this.shown) return
+    process.stderr.write('\r\x1b[K')
+    this.shown = false
+  },
+  finish() {
+    this.end()
+    clearInterval(this.timer)
+    this.timer = null
+    this.clear()
+  },
+}
+
+function fmtDuration(s) {
+  s = Math.round(s)
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
 }
 
 function which(cmd) {
@@ -607,13 +699,16 @@ function parseStrace(file) {
 // ---------------------------------------------------------------------------------------------
 // A workload: interleaved rounds, then the strace runs, then the summary
 
+/** The workload's variants that --filter keeps (and the C variants they are paired with). */
+function selectVariants(w, opts) {
+  if (!opts.filter) return w.variants
+  const refs = new Set(w.variants.filter((v) => v.id.includes(opts.filter)).map((v) => v.ref).filter(Boolean))
+  return w.variants.filter((v) => v.id.includes(opts.filter) || refs.has(v.id))
+}
+
 async function runWorkload(key, ctx, opts) {
   const w = WORKLOADS[key]
-  let variants = w.variants
-  if (opts.filter) {
-    const refs = new Set(variants.filter((v) => v.id.includes(opts.filter)).map((v) => v.ref).filter(Boolean))
-    variants = variants.filter((v) => v.id.includes(opts.filter) || refs.has(v.id))
-  }
+  const variants = selectVariants(w, opts)
   const res = variants.map((v) => ({ id: v.id, name: v.name, ref: v.ref ?? null, kind: v.c ? 'c' : 'node', env: v.env ?? {}, params: v.params ?? {}, rounds: [], errors: [], skipped: null }))
   const byId = new Map(res.map((r) => [r.id, r]))
   const cmds = new Map()
@@ -622,6 +717,7 @@ async function runWorkload(key, ctx, opts) {
     if (c.skipped) byId.get(v.id).skipped = c.skipped
     else cmds.set(v.id, c)
   }
+  progress.plan(cmds.size - variants.length, opts.rounds)
 
   log(`\n${w.title}: ${variants.length} variants x ${opts.rounds} rounds of ${opts.seconds} s`)
   for (let round = 0; round < opts.rounds; round++) {
@@ -631,8 +727,10 @@ async function runWorkload(key, ctx, opts) {
     for (const v of order) {
       const r = byId.get(v.id)
       if (r.skipped) continue
+      progress.start(`${key} round ${round + 1}/${opts.rounds}: ${v.id}`)
       const out = await runCached(w, ctx, () => runOnce(cmds.get(v.id), opts.seconds, opts.warmup))
       if (out.skipped) {
+        progress.skip(round, opts.rounds)
         r.skipped = out.skipped
         continue
       }
@@ -657,7 +755,12 @@ async function runWorkload(key, ctx, opts) {
     try {
       for (const v of variants) {
         const r = byId.get(v.id)
-        if (r.skipped || r.rounds.every((x) => x === null)) continue
+        if (r.skipped) continue
+        if (r.rounds.every((x) => x === null)) {
+          progress.noStrace()
+          continue
+        }
+        progress.start(`${key} strace: ${v.id}`, true)
         const secs = Math.min(opts.seconds, 1)
         const full = await runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
         const empty = await runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
@@ -833,6 +936,8 @@ async function main() {
   const t0 = performance.now()
   const ctx = { strace: opts.strace && which('strace') }
   if (opts.strace && !ctx.strace) log('strace not found: syscalls/op will not be measured')
+  progress.setup(opts, ctx.strace)
+  for (const k of keys) progress.plan(selectVariants(WORKLOADS[k], opts).length, opts.rounds)
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) log('dist/ is missing: build the package first (npm run build); the uring variants will fail')
   if (keys.includes('read4k')) Object.assign(ctx, prepareFile(opts.fileMb))
   if (keys.includes('files')) ctx.files = prepareFiles(FILES)
@@ -846,6 +951,7 @@ async function main() {
     if (ctx.files) fs.rmSync(ctx.files.dir, { recursive: true, force: true })
   }
   const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing', 'c-chain': 'vs C chain' }
+  progress.finish()
   for (const r of results) printWorkload(r, refNames)
   const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
   doc.meta.totalSeconds = (performance.now() - t0) / 1000
