@@ -21,12 +21,13 @@ const KINDS = [
 ]
 
 // Widths in px: variant labels, then the plot; the numbers take ~110 px right of the bars.
-const LABEL_W = 310
+const LABEL_W = 370
+const LABEL_FONT = 11.5
 const PLOT_W = 400
 
 // Text widths for the layout. Without a canvas vega guesses 0.8 em per character, which reserves
 // far too much room for labels and cuts them short; these are Helvetica's advance widths (1/1000
-// em, as Arial and Liberation Sans), widened by 10% to cover DejaVu Sans (Linux's usual
+// em, as Arial and Liberation Sans), widened by 18% to cover DejaVu Sans (Linux's usual
 // sans-serif) since the viewer picks the font.
 const HELVETICA = [
   278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, // space to /
@@ -46,7 +47,7 @@ function textWidth(item, text) {
     em += c >= 32 && c <= 126 ? HELVETICA[c - 32] : 600
   }
   const bold = item.fontWeight === 'bold' || +item.fontWeight >= 600
-  return (em / 1000) * size * 1.1 * (bold ? 1.15 : 1)
+  return (em / 1000) * size * 1.18 * (bold ? 1.15 : 1)
 }
 
 // Axis ticks, and the values the axis may start or end at.
@@ -84,6 +85,19 @@ function fmtRatio(x) {
 }
 
 /**
+ * A label cut to LABEL_W px in the middle: the ends of a variant's name are what tell it apart
+ * ("node fs.promises.readFile, 64 in flight, UV_USE_IO_URING=1"). vega is not left to cut them:
+ * it would cut the end, and size the layout by the uncut text.
+ */
+function fitLabel(text) {
+  const w = (t) => textWidth({ fontSize: LABEL_FONT }, t)
+  if (w(text) <= LABEL_W) return text
+  let keep = text.length
+  while (keep > 8 && w(`${text.slice(0, Math.ceil(keep / 2))}…${text.slice(text.length - Math.floor(keep / 2))}`) > LABEL_W) keep--
+  return `${text.slice(0, Math.ceil(keep / 2))}…${text.slice(text.length - Math.floor(keep / 2))}`
+}
+
+/**
  * One row per variant (and per target tick) of the chart, from a results document.
  * Exported for checking the numbers without rendering.
  */
@@ -103,7 +117,7 @@ function chartRows(doc) {
       const vs = v.ref && v.ref !== lastRef ? ` (vs ${(ref?.name ?? v.ref).replace(/\s*\(.*\)$/, '').replace(/^C liburing /, 'C ')})` : ''
       const uring = v.uring ?? /^uring\b/.test(v.id)
       const kind = v.kind === 'c' ? (v.ref ? 'C' : 'C liburing (reference = 1)') : uring ? 'uring' : 'node'
-      const row = { panel, order: vi, label: v.name + vs, id: v.id, kind }
+      const row = { panel, order: vi, label: fitLabel(v.name + vs), id: v.id, kind }
       const has = v.median != null && !v.skipped
       if (!has) {
         const why = v.skipped ? `skipped: ${v.skipped}` : `failed${v.errors?.length ? `: ${v.errors[0]}` : ''}`
@@ -190,7 +204,7 @@ function chartSpec(doc) {
   const panels = [...new Set(bars.map((b) => b.panel))]
   const x = { type: 'quantitative', scale: { type: 'log', domain: [dMin, dMax], clamp: true, nice: false } }
   // Rows of the panel: every variant in run.js's order (y is resolved per panel: own labels only).
-  const y = { field: 'label', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: LABEL_W, labelFontSize: 11.5, labelColor: '#222', ticks: false, domain: false, labelPadding: 6 } }
+  const y = { field: 'label', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null, axis: { labelLimit: 0, labelFontSize: LABEL_FONT, labelColor: '#222', ticks: false, domain: false, labelPadding: 6, minExtent: LABEL_W + 6 } }
   const ref = (dx) => ({ datum: dx })
   const layers = [
     // A faint band behind every third row helps the eye across long labels.
@@ -281,14 +295,16 @@ function chartSpec(doc) {
     background: '#ffffff',
     padding: 12,
     data: { values: [...bars, ...targets] },
-    facet: { row: { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelFontSize: 13, labelFontWeight: 'bold', labelPadding: 4, labelLimit: 900 } } },
-    spacing: 18,
-    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
-    spec: {
+    // One panel per workload, stacked; each has its own rows (variants) and its title starts at
+    // the left edge of its labels. Every panel's x scale has the same fixed domain.
+    vconcat: panels.map((p) => ({
+      title: { text: p, anchor: 'start', frame: 'bounds', fontSize: 13, fontWeight: 'bold', offset: 6 },
+      transform: [{ filter: { field: 'panel', equal: p } }],
       width: PLOT_W,
       height: { step: 21 },
       layer: layers,
-    },
+    })),
+    spacing: 22,
     config: {
       font: 'sans-serif',
       view: { stroke: '#ccc' },
@@ -305,17 +321,7 @@ async function renderChart(doc) {
   const compile = vl.compile ?? vl.default?.compile
   const parse = vega.parse ?? vega.default?.parse
   const View = vega.View ?? vega.default?.View
-  // vega-lite warns that the panels' independent y scales union one field from several layers'
-  // filtered copies of the same data: that is what is meant (each panel has its own variants).
-  const quiet = /faceted independent scales that union domain/
-  const logger = {
-    level: () => logger,
-    error: (...a) => console.error('vega-lite:', ...a),
-    warn: (...a) => (quiet.test(a.join(' ')) ? undefined : console.error('vega-lite:', ...a)),
-    info: () => logger,
-    debug: () => logger,
-  }
-  const { spec } = compile(chartSpec(doc), { logger })
+  const { spec } = compile(chartSpec(doc))
   // vega's own text measurer is module state: swapped for the table above while this renders.
   const metrics = vega.textMetrics ?? vega.default?.textMetrics
   const saved = metrics.width
