@@ -251,7 +251,99 @@ function fmtNum(x, digits) {
 }
 
 function log(msg) {
+  progress.clear()
   process.stderr.write(msg + '\n')
+  progress.redraw()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress on stderr: on a terminal one status line, rewritten in place (workload, round k/N,
+// variant, elapsed, ETA) under the log lines; otherwise one plain line per run. Every run is
+// planned in seconds (warm-up + timed phase + a guess at process start and teardown); the ETA is
+// the planned seconds left times the wall seconds the runs done so far took per planned second.
+
+const progress = {
+  tty: !!process.stderr.isTTY,
+  t0: performance.now(),
+  runW: 0, // planned seconds of one timed run
+  straceW: 0, // planned seconds of one variant's two strace runs (0: no strace)
+  planned: 0,
+  done: 0,
+  runs: 0,
+  runsDone: 0,
+  first: 0, // when the first run started
+  current: null, // { text, w, at }
+  shown: false,
+  timer: null,
+
+  setup(opts, strace) {
+    this.runW = opts.seconds + opts.warmup + 0.3
+    this.straceW = strace ? Math.min(opts.seconds, 1) + 0.8 : 0
+  },
+  /** Plans `n` variants of a workload (`rounds` timed runs each, plus strace), or unplans with n < 0. */
+  plan(n, rounds) {
+    this.planned += n * (rounds * this.runW + this.straceW)
+    this.runs += n * (rounds + (this.straceW ? 1 : 0))
+  },
+  /** A variant found skipped in round `round` (0-based): its later rounds and strace will not run. */
+  skip(round, rounds) {
+    const later = rounds - round - 1
+    this.planned -= later * this.runW + this.straceW
+    this.runs -= later + (this.straceW ? 1 : 0)
+  },
+  /** A variant whose strace runs will not happen (all its rounds failed). */
+  noStrace() {
+    this.planned -= this.straceW
+    if (this.straceW) this.runs--
+  },
+  start(text, strace) {
+    const now = performance.now()
+    this.end()
+    if (!this.first) this.first = now
+    this.current = { text, w: strace ? this.straceW : this.runW, at: now }
+    if (this.tty) {
+      this.redraw()
+      // Server runs (workload 4) are awaited: keep the clock going meanwhile.
+      this.timer ??= setInterval(() => this.redraw(), 1000).unref()
+    } else process.stderr.write(`  ${this.status()}\n`)
+  },
+  end() {
+    if (!this.current) return
+    this.done += this.current.w
+    this.runsDone++
+    this.current = null
+  },
+  status() {
+    const now = performance.now()
+    const c = this.current
+    const perPlanned = this.done > 0 ? (c ? c.at : now) - this.first : 0
+    const factor = this.done > 0 ? perPlanned / 1000 / this.done : 1.3
+    const left = Math.max(0, (this.planned - this.done) * factor - (c ? (now - c.at) / 1000 : 0))
+    const n = Math.min(this.runsDone + (c ? 1 : 0), this.runs)
+    return `[${n}/${this.runs}] ${c ? c.text : 'done'} | ${fmtDuration((now - this.t0) / 1000)} elapsed, ETA ${fmtDuration(left)}`
+  },
+  redraw() {
+    if (!this.tty || !this.current) return
+    const cols = process.stderr.columns || 100
+    process.stderr.write(`\r\x1b[K${this.status().slice(0, cols - 1)}`)
+    this.shown = true
+  },
+  clear() {
+    if (!this.shown) return
+    process.stderr.write('\r\x1b[K')
+    this.shown = false
+  },
+  finish() {
+    this.end()
+    clearInterval(this.timer)
+    this.timer = null
+    this.clear()
+  },
+}
+
+function fmtDuration(s) {
+  s = Math.round(s)
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
 }
 
 function which(cmd) {
@@ -636,15 +728,18 @@ function parseStrace(file) {
 // ---------------------------------------------------------------------------------------------
 // A workload: interleaved rounds, then the strace runs, then the summary
 
+/** The workload's variants that --quick and --filter keep (and the C variants they are paired with). */
+function selectVariants(w, opts) {
+  const all = opts.quick ? w.variants.filter((v) => v.quick !== false) : w.variants
+  if (!opts.filter) return all
+  const refs = new Set(all.filter((v) => v.id.includes(opts.filter)).map((v) => v.ref).filter(Boolean))
+  return all.filter((v) => v.id.includes(opts.filter) || refs.has(v.id))
+}
+
 async function runWorkload(key, ctx, opts) {
   const w = WORKLOADS[key]
-  let variants = w.variants
-  if (opts.quick) variants = variants.filter((v) => v.quick !== false)
-  if (opts.filter) {
-    const refs = new Set(variants.filter((v) => v.id.includes(opts.filter)).map((v) => v.ref).filter(Boolean))
-    variants = variants.filter((v) => v.id.includes(opts.filter) || refs.has(v.id))
-  }
-  const res = variants.map((v) => ({ id: v.id, name: v.name, ref: v.ref ?? null, kind: v.c ? 'c' : 'node', env: v.env ?? {}, params: v.params ?? {}, rounds: [], errors: [], skipped: null }))
+  const variants = selectVariants(w, opts)
+  const res = variants.map((v) => ({ id: v.id, name: v.name, ref: v.ref ?? null, kind: v.c ? 'c' : 'node', uring: !!v.uring, env: v.env ?? {}, params: v.params ?? {}, rounds: [], errors: [], skipped: null }))
   const byId = new Map(res.map((r) => [r.id, r]))
   const cmds = new Map()
   for (const v of variants) {
@@ -652,6 +747,7 @@ async function runWorkload(key, ctx, opts) {
     if (c.skipped) byId.get(v.id).skipped = c.skipped
     else cmds.set(v.id, c)
   }
+  progress.plan(cmds.size - variants.length, opts.rounds)
 
   log(`\n${w.title}: ${variants.length} variants x ${opts.rounds} rounds of ${opts.seconds} s`)
   for (let round = 0; round < opts.rounds; round++) {
@@ -661,8 +757,10 @@ async function runWorkload(key, ctx, opts) {
     for (const v of order) {
       const r = byId.get(v.id)
       if (r.skipped) continue
+      progress.start(`${key} round ${round + 1}/${opts.rounds}: ${v.id}`)
       const out = await runCached(w, ctx, () => runOnce(cmds.get(v.id), opts.seconds, opts.warmup))
       if (out.skipped) {
+        progress.skip(round, opts.rounds)
         r.skipped = out.skipped
         continue
       }
@@ -689,8 +787,12 @@ async function runWorkload(key, ctx, opts) {
       const traced = opts.quick ? new Set((TARGETS[key] || []).filter((t) => t.kind === 'syscalls').map((t) => t.a)) : null
       for (const v of variants) {
         const r = byId.get(v.id)
-        if (r.skipped || r.rounds.every((x) => x === null)) continue
-        if (traced && !traced.has(v.id)) continue
+        if (r.skipped) continue
+        if (r.rounds.every((x) => x === null) || (traced && !traced.has(v.id))) {
+          progress.noStrace()
+          continue
+        }
+        progress.start(`${key} strace: ${v.id}`, true)
         const secs = Math.min(opts.seconds, 1)
         const full = await runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
         const empty = await runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
@@ -831,73 +933,7 @@ function printWorkload(r, refNames) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The chart: one horizontal bar per variant, its rate as a ratio to the C liburing variant it is
-// paired with (median of the per-round ratios: the "x C liburing" column), grouped by workload;
-// the BENCH.md ratio-to-C targets as red ticks. Plain SVG, written by hand: no dependency.
-
-function xmlEscape(t) {
-  return String(t).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
-}
-
-function renderChart(results, m) {
-  const W = 960
-  const labelW = 420
-  const barX = labelW + 10
-  const barW = W - barX - 90
-  const rowH = 20
-  const ratios = results.flatMap((r) => r.variants.flatMap((v) => [v.ratio, v.cpuRatio]).filter((x) => x != null))
-  const xMax = Math.min(4, Math.max(1.2, Math.ceil(Math.max(0, ...ratios) * 5) / 5))
-  const x = (ratio) => barX + (Math.min(ratio, xMax) / xMax) * barW
-  const color = (v) => (v.kind === 'c' ? '#7f8c8d' : WORKLOADS[v.workload]?.variants.find((d) => d.id === v.id)?.uring ? '#27ae60' : '#2f6fb0')
-  const out = []
-  const values = [] // drawn last, over the 1.0 line and the target ticks
-  let y = 64
-  for (const r of results) {
-    out.push(`<text x="10" y="${y + 14}" class="h">${xmlEscape(r.title)}</text>`)
-    y += 24
-    const top = y
-    for (const v of r.variants) {
-      const ratio = v.ref ? v.ratio : v.median != null ? 1 : null
-      const vv = { ...v, workload: r.key }
-      const label = v.name + (v.ref && v.ref !== r.variants[0].id ? ` (vs ${r.variants.find((c) => c.id === v.ref)?.name ?? v.ref})` : '')
-      out.push(`<text x="${labelW}" y="${y + 14}" text-anchor="end">${xmlEscape(label)}</text>`)
-      if (ratio == null) {
-        out.push(`<text x="${barX + 4}" y="${y + 14}" class="dim">${v.skipped ? 'skipped' : 'failed'}${v.skipped ? `: ${xmlEscape(v.skipped).slice(0, 70)}` : ''}</text>`)
-      } else {
-        out.push(`<rect x="${barX}" y="${y + 3}" width="${(x(ratio) - barX).toFixed(1)}" height="${rowH - 9}" fill="${color(vv)}"/>`)
-        // Thin bar under it: the same pairing per CPU second (steadier when other work takes CPU).
-        if (v.ref && v.cpuRatio != null) out.push(`<rect x="${barX}" y="${y + rowH - 5}" width="${(x(v.cpuRatio) - barX).toFixed(1)}" height="3" fill="${color(vv)}" opacity="0.55"><title>${v.cpuRatio.toFixed(2)}x per CPU second</title></rect>`)
-        for (const t of (r.targets || []).filter((t) => t.kind === 'ratio' && t.a === v.id && t.b === v.ref)) {
-          const tx = x(t.min).toFixed(1)
-          out.push(`<line x1="${tx}" x2="${tx}" y1="${y + 1}" y2="${y + rowH - 1}" class="target"><title>target ${xmlEscape(t.what)}</title></line>`)
-        }
-        const text = v.ref ? `${ratio.toFixed(2)}x` + (ratio > xMax ? ' >' : '') : 'ref'
-        values.push(`<text x="${(x(ratio) + 4).toFixed(1)}" y="${y + 14}" class="v">${text}</text>`)
-      }
-      y += rowH
-    }
-    out.push(`<line x1="${x(1).toFixed(1)}" x2="${x(1).toFixed(1)}" y1="${top}" y2="${y}" class="one"/>`)
-    y += 14
-  }
-  const ticks = []
-  for (let t = 0; t <= xMax + 1e-9; t += xMax > 2 ? 0.5 : 0.25) {
-    ticks.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="60" y2="${y - 14}" class="grid"/><text x="${x(t).toFixed(1)}" y="56" text-anchor="middle" class="dim">${t.toFixed(2)}</text>`)
-  }
-  const o = m.options
-  const sub = `${m.date.slice(0, 16).replace('T', ' ')} UTC, Linux ${m.kernel}, Node ${m.node}, ${m.cpus} CPUs, ${o.rounds} round${o.rounds === 1 ? "" : "s"} of ${o.seconds} s${o.quick ? ' (--quick)' : ''}, commit ${m.commit ?? '?'}`
-  const H = y + 34
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">
-<style>text{fill:#222}.h{font-weight:bold;font-size:13px}.dim{fill:#777}.grid{stroke:#e4e4e4}.one{stroke:#222;stroke-dasharray:4 3}.target{stroke:#d62728;stroke-width:3}.v{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}</style>
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="18" class="h">uring bench: rate as a ratio to C liburing (paired per round, median)</text>
-<text x="10" y="34" class="dim">${xmlEscape(sub)}</text>
-${ticks.join('\n')}
-${out.join('\n')}
-${values.join('\n')}
-<text x="10" y="${H - 12}" class="dim">grey: C, blue: node, green: uring; thin bar: the same ratio per CPU second; dashed: 1.0 = the C liburing reference; red tick: BENCH.md target</text>
-</svg>
-`
-}
+// Machine and options, for results.json (and the chart's title: bench/chart.js)
 
 /** One markdown paragraph: the machine, the software and the run's options. */
 function machineLine(m) {
@@ -949,6 +985,8 @@ async function main() {
   const t0 = performance.now()
   const ctx = { strace: opts.strace && which('strace') }
   if (opts.strace && !ctx.strace) log('strace not found: syscalls/op will not be measured')
+  progress.setup(opts, ctx.strace)
+  for (const k of keys) progress.plan(selectVariants(WORKLOADS[k], opts).length, opts.rounds)
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) log('dist/ is missing: build the package first (npm run build); the uring variants will fail')
   if (keys.includes('read4k')) Object.assign(ctx, prepareFile(opts.fileMb))
   if (keys.includes('files')) ctx.files = prepareFiles(FILES)
@@ -962,14 +1000,24 @@ async function main() {
     if (ctx.files) fs.rmSync(ctx.files.dir, { recursive: true, force: true })
   }
   const refNames = { 'c-nop-256': 'vs C batch 256', 'c-nop-32': 'vs C batch 32', 'c-nop-1': 'vs C batch 1', 'c-uring': 'vs C liburing', 'c-uring-qd32': 'vs C QD32', 'c-chain': 'vs C chain' }
+  progress.finish()
   const tables = results.map((r) => printWorkload(r, refNames))
   const doc = { meta: meta(opts, ctx), workloads: Object.fromEntries(results.map((r) => [r.key, r])) }
   doc.meta.totalSeconds = (performance.now() - t0) / 1000
   fs.writeFileSync(opts.out, JSON.stringify(doc, null, 2) + '\n')
   // The same tables as markdown, headed by the machine they ran on: what bench/README.md shows.
-  fs.writeFileSync(opts.out.replace(/\.json$/, '') + '.md', machineLine(doc.meta) + '\n' + tables.join(''))
-  fs.writeFileSync(opts.chart, renderChart(results, doc.meta))
-  process.stdout.write(`\nWrote ${path.relative(process.cwd(), opts.out) || opts.out} and ${path.relative(process.cwd(), opts.chart) || opts.chart} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
+  const md = opts.out.replace(/\.json$/, '') + '.md'
+  fs.writeFileSync(md, machineLine(doc.meta) + '\n' + tables.join(''))
+  // The chart (bench/chart.js: Vega-Lite rendered to SVG). vega and vega-lite are devDependencies:
+  // without them the run still has its tables and results.json, and `node bench/chart.js` redraws.
+  let wrote = `${path.relative(process.cwd(), opts.out) || opts.out}, ${path.relative(process.cwd(), md) || md}`
+  try {
+    fs.writeFileSync(opts.chart, await require('./chart').renderChart(doc))
+    wrote += ` and ${path.relative(process.cwd(), opts.chart) || opts.chart}`
+  } catch (e) {
+    log(`no chart: ${e.code === 'ERR_MODULE_NOT_FOUND' ? 'vega / vega-lite not installed (npm install)' : e.stack || e}`)
+  }
+  process.stdout.write(`\nWrote ${wrote} (${doc.meta.totalSeconds.toFixed(0)} s in all; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}).\n`)
 }
 
 main().catch((e) => {
