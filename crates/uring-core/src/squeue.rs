@@ -716,6 +716,26 @@ fn c_string(rec: &[f64], bufs: &mut dyn Buffers) -> Result<*const libc::c_char, 
 mod tests {
     use super::*;
 
+    #[test]
+    fn int_accepts_integers_in_range_and_names_what_is_wrong_otherwise() {
+        let ok = |v: f64, min: f64, max: f64| int(&[v], 0, min, max, "x");
+        assert_eq!(ok(0.0, 0.0, 255.0), Ok(0));
+        assert_eq!(ok(255.0, 0.0, 255.0), Ok(255));
+        assert_eq!(ok(-1.0, -1.0, u32::MAX as f64), Ok(-1));
+        assert_eq!(ok(-0.0, 0.0, 1.0), Ok(0));
+        assert_eq!(ok(9007199254740991.0, 0.0, 9007199254740991.0), Ok(9007199254740991));
+        assert_eq!(ok(u32::MAX as f64, 0.0, u32::MAX as f64), Ok(u32::MAX as i64));
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5, -0.5, 4294967295.5] {
+            let e = ok(v, -1.0, u32::MAX as f64).unwrap_err();
+            assert_eq!(e.code, "ERR_OUT_OF_RANGE");
+            assert!(e.message.contains("must be an integer"), "{v}: {}", e.message);
+        }
+        for v in [256.0, -1.0, 1e300] {
+            let e = ok(v, 0.0, 255.0).unwrap_err();
+            assert!(e.message.contains("must be >= 0 && <= 255"), "{v}: {}", e.message);
+        }
+    }
+
     struct One(Vec<u8>, Vec<Vec<u8>>);
     impl Buffers for One {
         fn bytes(&mut self, index: u32) -> Result<(*mut u8, usize), OpError> {
