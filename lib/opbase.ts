@@ -279,14 +279,17 @@ export function checkFdArg(fd: unknown, name = 'fd'): FdLike {
 }
 
 export function isRegistered(b: unknown): b is RegisteredBuf | RegisteredBufSlice {
-  return b instanceof RegisteredBuf || b instanceof RegisteredBufSlice
+  // A plain buffer (the common case) answers with one instance-type check instead of two
+  // prototype-chain walks.
+  return !ArrayBuffer.isView(b) && (b instanceof RegisteredBuf || b instanceof RegisteredBufSlice)
 }
 
 /** Stages a byte range of registered memory: buffer index + generation, offset, length. */
 export function encodeFixed(s: Float64Array, at: number, b: RegisteredBuf | RegisteredBufSlice, bo: number, len: number | undefined, host: RegistrarHost | undefined): void {
-  const buf = b instanceof RegisteredBufSlice ? b.buf : b
-  const base = b instanceof RegisteredBufSlice ? b.offset : 0
-  const size = b instanceof RegisteredBufSlice ? b.length : b.size
+  const slice = b instanceof RegisteredBufSlice
+  const buf = slice ? b.buf : b
+  const base = slice ? b.offset : 0
+  const size = slice ? b.length : b.size
   checkHandle(buf, host, 'RegisteredBuf')
   validateInteger(bo, 'bufferOffset', 0, size)
   const n = len === undefined ? size - bo : validateInteger(len, 'length', 0, size - bo)
@@ -307,6 +310,12 @@ export function encodeGroup(s: Float64Array, at: number, g: BufferGroup, host: R
 
 export function encodeOffset(s: Float64Array, at: number, off: unknown, name: string): void {
   if (typeof off === 'number') {
+    // The common case without a float modulo (`%` of a double is a C call in V8).
+    if (off >= 0 && off < TWO_32 && Math.floor(off) === off) {
+      s[at + F.OFF_LO] = off
+      s[at + F.OFF_HI] = 0
+      return
+    }
     if (!Number.isInteger(off)) throw outOfRange(name, 'an integer', off)
     if (off < -1 || off > Number.MAX_SAFE_INTEGER) throw outOfRange(name, `>= -1 && <= ${Number.MAX_SAFE_INTEGER} (use a bigint beyond)`, off)
     if (off === -1) {

@@ -85,7 +85,7 @@ abstract class ReadWrite extends Op {
   constructor(fd: FdLike, buffer: ReadBuffer, offset: FileOffset, options: ReadWriteOptions | undefined) {
     super()
     this.fd = checkFdArg(fd)
-    this.buffer = isRegistered(buffer) || buffer instanceof BufferGroup ? buffer : validateBuffer(buffer)
+    this.buffer = ArrayBuffer.isView(buffer) || isRegistered(buffer) || buffer instanceof BufferGroup ? buffer : validateBuffer(buffer)
     this.offset = offset
     this.applyOptions(options, RW_KEYS)
     if (options?.bufferOffset !== undefined) this.bufferOffset = options.bufferOffset
@@ -98,14 +98,16 @@ abstract class ReadWrite extends Op {
     encodeOffset(s, at, this.offset, 'offset')
     s[at + F.OP_FLAGS] = validateInteger(this.rwFlags, 'rwFlags', 0, 0xffffffff)
     const b = this.buffer
-    if (isRegistered(b)) {
-      encodeFixed(s, at, b, this.bufferOffset, this.length, host)
-      return
-    }
-    if (b instanceof BufferGroup) {
-      if (this.opcode !== Opcode.READ) throw invalidType('buffer', 'a buffer or registered buffer (write takes no buffer group)', b)
-      encodeGroup(s, at, b, host)
-      return
+    if (!ArrayBuffer.isView(b)) {
+      if (isRegistered(b)) {
+        encodeFixed(s, at, b, this.bufferOffset, this.length, host)
+        return
+      }
+      if (b instanceof BufferGroup) {
+        if (this.opcode !== Opcode.READ) throw invalidType('buffer', 'a buffer or registered buffer (write takes no buffer group)', b)
+        encodeGroup(s, at, b, host)
+        return
+      }
     }
     const buf = validateBuffer(b)
     const size = byteLength(buf)

@@ -924,13 +924,38 @@ export class CompletionQueue implements Iterable<Cqe> {
    * Iterates the CQEs ready now without blocking. The yielded object is reused for every CQE
    * (no allocation per completion): read it in the loop body, or `clone()` it to keep it.
    */
-  *[Symbol.iterator](): Iterator<Cqe> {
-    const c = this.#cursor
-    try {
-      while (this.next(c)) yield c
-    } finally {
-      c.op = undefined // the reused object should not keep the last op (and its buffers) alive
-    }
+  [Symbol.iterator](): Iterator<Cqe> {
+    return new CqeIterator(this, this.#cursor)
+  }
+}
+
+const ITER_DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
+
+/**
+ * The iterator of `ring.cq`: a plain object rather than a generator (a generator's resume and
+ * suspend were ~5% of the CPU of a NOP batch loop), with one result object for every step (the
+ * value is the reused cursor anyway).
+ */
+class CqeIterator implements Iterator<Cqe> {
+  readonly #cq: CompletionQueue
+  readonly #c: Cqe
+  readonly #r: IteratorYieldResult<Cqe>
+  constructor(cq: CompletionQueue, c: Cqe) {
+    this.#cq = cq
+    this.#c = c
+    this.#r = { value: c, done: false }
+  }
+  next(): IteratorResult<Cqe> {
+    if (this.#cq.next(this.#c) !== undefined) return this.#r
+    this.#c.op = undefined // the reused object should not keep the last op (and its buffers) alive
+    return ITER_DONE
+  }
+  return(): IteratorResult<Cqe> {
+    this.#c.op = undefined
+    return ITER_DONE
+  }
+  [Symbol.iterator](): this {
+    return this
   }
 }
 
