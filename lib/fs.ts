@@ -27,11 +27,12 @@ import { inspect, promisify } from 'node:util'
 import { ring as osRing, run } from './os'
 import type { Ring } from './ring'
 import { RingSetupError } from './errors'
-import { AT_FDCWD } from './opbase'
+import { AT_FDCWD, F, FX_SLOT } from './opbase'
 import { Read, Write, Readv, Writev, Fsync, uncheckedRead, uncheckedWrite } from './ops'
 import { Openat, Close, Statx, Renameat, Unlinkat, Mkdirat, Symlinkat, Linkat, Ftruncate } from './ops-fs'
 import type { StatxResult } from './ops-fs'
-import type { RegisteredFd } from './registrar'
+import { checkHandle } from './registrar'
+import type { RegisteredFd, RegistrarHost } from './registrar'
 import {
   AbortError,
   O_CLOEXEC,
@@ -889,13 +890,13 @@ const HARD = Object.freeze({ hard: true })
 
 interface Lane {
   slot: RegisteredFd
-  open: Openat
+  open: LaneOpen
   read: Read
   more: Read
   close: Close
   buf: Buffer | undefined
   buf2: Buffer | undefined
-  chain: [Openat, Read, Read]
+  chain: [LaneOpen, Read, Read]
   /** The slot holds a file (closed by the next open into it or by the sweep). */
   dirty: boolean
   pool: LanePool
@@ -934,7 +935,7 @@ function lanePool(r: Ring): LanePool | null {
       const slots = r.registrar.directSlots(LANES)
       const p: LanePool = { ring: r, free: [], sweeping: false }
       for (const slot of slots) {
-        const open = new Openat(AT_FDCWD, '.', O_RDONLY, 0, { direct: slot })
+        const open = new LaneOpen(slot)
         const read = new Read(slot, EMPTY, -1, undefined)
         const more = new Read(slot, EMPTY, -1, undefined)
         const lane: Lane = {
@@ -966,6 +967,51 @@ function lanePool(r: Ring): LanePool | null {
 }
 
 const EMPTY = Buffer.alloc(1)
+
+/** PATH_MAX: the longest path the kernel takes, NUL included. Longer ones go the Node way. */
+const PATH_BYTES = 4096
+
+/**
+ * A lane's openat: the path comes from the lane's own buffer, written in place per call (UTF-8 +
+ * NUL), instead of a fresh copy per push (TextEncoder output + copy + a backing store each file).
+ * The lane is in one chain at a time, so the bytes cannot change while the kernel reads them.
+ */
+class LaneOpen extends Openat {
+  readonly pathBuf: Buffer = Buffer.allocUnsafeSlow(PATH_BYTES)
+  readonly slot: RegisteredFd
+  constructor(slot: RegisteredFd) {
+    // Not skipSuccess: a failed open's CQE can come after the reads' CQEs in a hard chain (when
+    // the open went to io-wq), after the chain's slots were freed and reused.
+    super(AT_FDCWD, '.', O_RDONLY, 0, { direct: slot })
+    this.slot = slot
+  }
+  /** Writes `p` as the path; false when it does not fit (PATH_MAX). */
+  setPath(p: string | Uint8Array): boolean {
+    const b = this.pathBuf
+    let n: number
+    if (typeof p === 'string') {
+      // Three bytes per UTF-16 unit at most: only then can the UTF-8 form be too long.
+      if (p.length * 3 >= PATH_BYTES && Buffer.byteLength(p) >= PATH_BYTES) return false
+      n = b.write(p, 0, 'utf8')
+    } else {
+      if (p.length >= PATH_BYTES) return false
+      b.set(p, 0)
+      n = p.length
+    }
+    b[n] = 0
+    return true
+  }
+  protected encodeFields(s: Float64Array, at: number, bufs: unknown[], host: RegistrarHost | undefined): void {
+    checkHandle(this.slot, host, 'RegisteredFd')
+    s[at + F.FD] = AT_FDCWD
+    s[at + F.OP_FLAGS] = O_RDONLY
+    s[at + F.LEN] = this.slot.index
+    s[at + F.FD_GEN] = this.slot.gen
+    s[at + F.FIXED] += FX_SLOT
+    s[at + F.BUF] = bufs.length
+    bufs.push(this.pathBuf)
+  }
+}
 
 /** A lane is free again; if it holds a file, a sweep after this tick closes it unless reused first. */
 function release(lane: Lane): void {
@@ -1000,7 +1046,10 @@ function readFileFast(r: Ring, lane: Lane, p: Path, encoding: BufferEncoding | u
     lane.buf = lane.read.buffer = Buffer.allocUnsafeSlow(LANE_BYTES)
     lane.buf2 = lane.more.buffer = Buffer.allocUnsafeSlow(LANE_MORE)
   }
-  lane.open.path = p.arg as Uint8Array
+  if (!lane.open.setPath(p.arg)) {
+    lane.pool.free.push(lane)
+    return readFilePath(r, p, O_RDONLY, signal, encoding)
+  }
   lane.path = p
   lane.encoding = encoding
   lane.signal = signal
