@@ -834,9 +834,11 @@ export function readFile(path: fs.PathLike | File, options: { encoding: BufferEn
 export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>
 export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
   if (path instanceof File) return path.readFile(options)
+  // The common call, readFile(string) of a plain path, without the option parsing.
+  if (options === undefined && typeof path === 'string' && path.length > 0 && !path.includes('\u0000')) return readFileOf(path, { arg: path, str: path }, options, null, O_RDONLY, undefined)
   const o = typeof options === 'string' ? undefined : toOptions(options)
   let p: Path | undefined
-  let encoding: BufferEncoding | undefined | null
+  let encoding: BufferEncoding | undefined | null = null
   let flags: number | undefined
   let signal: AbortSignal | undefined
   if (o === undefined) {
@@ -852,13 +854,18 @@ export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | B
   }
   p = toPath(path)
   if (p === undefined || flags === undefined) return nfs.readFile(path as fs.PathLike, options)
+  return readFileOf(path, p, options, encoding, flags, signal)
+}
+
+/** readFile of a path uring/fs handles, options parsed. */
+function readFileOf(path: fs.PathLike, p: Path, options: ReadFileOptions | BufferEncoding | null | undefined, encoding: BufferEncoding | undefined | null, flags: number, signal: AbortSignal | undefined): Promise<string | Buffer> {
   let r: Ring | undefined
   try {
     r = uring()
   } catch (e) {
     return Promise.reject(e)
   }
-  if (r === undefined) return nfs.readFile(path as fs.PathLike, options)
+  if (r === undefined) return nfs.readFile(path, options)
   if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }))
   // Not with a signal: an abort cancels only the ops of a hard chain that already started, and a
   // later one (the second read, on a FIFO) could then block; single ops cancel cleanly.
@@ -915,6 +922,15 @@ interface LanePool {
 }
 
 const lanePools = new WeakMap<Ring, LanePool | null>()
+/** The last ring asked for and its lanes (one WeakMap lookup less per call). */
+let lastRing: Ring | undefined
+let lastPool: LanePool | null = null
+
+function setPool(r: Ring, pool: LanePool | null): void {
+  lanePools.set(r, pool)
+  lastRing = r
+  lastPool = pool
+}
 
 /**
  * The ring's lanes, made on first use; null where the chain cannot run: no direct slots (a full
@@ -922,7 +938,14 @@ const lanePools = new WeakMap<Ring, LanePool | null>()
  * instead of run time (before 5.18, IORING_FEAT_LINKED_FILE).
  */
 function lanePool(r: Ring): LanePool | null {
+  if (r === lastRing) return lastPool
   let pool = lanePools.get(r)
+  if (pool !== undefined) {
+    lastRing = r
+    lastPool = pool
+    return pool
+  }
+  pool = lanePools.get(r)
   if (pool !== undefined) return pool
   pool = null
   try {
@@ -962,7 +985,7 @@ function lanePool(r: Ring): LanePool | null {
   } catch {
     pool = null
   }
-  lanePools.set(r, pool)
+  setPool(r, pool)
   return pool
 }
 
@@ -1093,7 +1116,7 @@ function laneFail(lane: Lane, e: { errors?: unknown[]; code?: unknown }): Promis
     // The chain never ran: the slots went away (the file table was unregistered) or the ring
     // was closed. Stop using the lanes of this ring; this call goes the Node way.
     const ring = lane.pool.ring
-    lanePools.set(ring, null)
+    setPool(ring, null)
     if (e.code === 'ERR_URING_CLOSED') throw e
     return readFilePath(ring, p, O_RDONLY, signal, encoding)
   }
