@@ -27,7 +27,7 @@ import { inspect, promisify } from 'node:util'
 import { ring as osRing, run } from './os'
 import type { Ring } from './ring'
 import { RingSetupError } from './errors'
-import { AT_FDCWD, F, FX_SLOT } from './opbase'
+import { AT_FDCWD, F, FX_FD, FX_SLOT, Opcode } from './opbase'
 import { Read, Write, Readv, Writev, Fsync, uncheckedRead, uncheckedWrite } from './ops'
 import { Openat, Close, Statx, Renameat, Unlinkat, Mkdirat, Symlinkat, Linkat, Ftruncate } from './ops-fs'
 import type { StatxResult } from './ops-fs'
@@ -898,12 +898,12 @@ const HARD = Object.freeze({ hard: true })
 interface Lane {
   slot: RegisteredFd
   open: LaneOpen
-  read: Read
-  more: Read
+  read: LaneRead
+  more: LaneRead
   close: Close
   buf: Buffer | undefined
   buf2: Buffer | undefined
-  chain: [LaneOpen, Read, Read]
+  chain: [LaneOpen, LaneRead, LaneRead]
   /** The slot holds a file (closed by the next open into it or by the sweep). */
   dirty: boolean
   pool: LanePool
@@ -959,8 +959,8 @@ function lanePool(r: Ring): LanePool | null {
       const p: LanePool = { ring: r, free: [], sweeping: false }
       for (const slot of slots) {
         const open = new LaneOpen(slot)
-        const read = new Read(slot, EMPTY, -1, undefined)
-        const more = new Read(slot, EMPTY, -1, undefined)
+        const read = new LaneRead(slot)
+        const more = new LaneRead(slot)
         const lane: Lane = {
           slot,
           open,
@@ -1024,15 +1024,61 @@ class LaneOpen extends Openat {
     b[n] = 0
     return true
   }
-  protected encodeFields(s: Float64Array, at: number, bufs: unknown[], host: RegistrarHost | undefined): void {
-    checkHandle(this.slot, host, 'RegisteredFd')
-    s[at + F.FD] = AT_FDCWD
-    s[at + F.OP_FLAGS] = O_RDONLY
-    s[at + F.LEN] = this.slot.index
-    s[at + F.FD_GEN] = this.slot.gen
-    s[at + F.FIXED] += FX_SLOT
-    s[at + F.BUF] = bufs.length
+  /** Every staging word at once (Op.encode's checks cannot fail: the fields never change). */
+  encode(s: Float64Array, at: number, bufs: unknown[], host?: RegistrarHost): void {
+    laneWords(s, at, OP_OPENAT, this.sqeFlags, AT_FDCWD, bufs.length, 0, this.slot.index, 0, O_RDONLY, FX_SLOT, this.slot, host)
     bufs.push(this.pathBuf)
+  }
+}
+
+const OP_OPENAT = Opcode.OPENAT
+const OP_READ = Opcode.READ
+
+/**
+ * Writes the 16 staging words of a lane op (opbase F; what Op.encode + encodeFields would write
+ * for these fields), after the one check that can fail: the slot still belongs to the ring.
+ */
+function laneWords(s: Float64Array, at: number, op: number, flags: number, fd: number, buf: number, aux: number, len: number, offLo: number, opFlags: number, fixed: number, slot: RegisteredFd, host: RegistrarHost | undefined): void {
+  checkHandle(slot, host, 'RegisteredFd')
+  s[at + F.OP] = op
+  s[at + F.FLAGS] = flags
+  s[at + F.FD] = fd
+  s[at + F.BUF] = buf
+  s[at + F.BUF_OFF] = 0
+  s[at + F.LEN] = len
+  s[at + F.OFF_LO] = offLo
+  s[at + F.OFF_HI] = 0
+  s[at + F.OP_FLAGS] = opFlags
+  s[at + F.IOPRIO] = 0
+  s[at + F.PERSONALITY] = 0
+  s[at + F.FIXED] = fixed
+  s[at + F.FD_GEN] = slot.gen
+  s[at + F.BUF_GEN] = 0
+  s[at + F.AUX] = aux
+}
+
+/**
+ * A lane's read: `read(slot, buffer)` at the file's current position (offset -1) into the
+ * whole of the lane's buffer, encoded without Read's per-push checks (its fields never change
+ * but the buffer, set once, a plain Buffer).
+ */
+class LaneRead extends Read {
+  declare fd: RegisteredFd
+  constructor(slot: RegisteredFd) {
+    super(slot, EMPTY, -1, undefined)
+  }
+  get opcode(): number {
+    return OP_READ
+  }
+  get name(): string {
+    return 'read'
+  }
+  encode(s: Float64Array, at: number, bufs: unknown[], host?: RegistrarHost): void {
+    const b = this.buffer as Buffer
+    // (Read's constructor checks the op through this method, before any field of a subclass is set.)
+    const slot = this.fd
+    laneWords(s, at, OP_READ, this.sqeFlags, slot.index, bufs.length, 0, b.length, -1, 0, FX_FD, slot, host)
+    bufs.push(b)
   }
 }
 
