@@ -48,6 +48,7 @@ import {
   toMode,
   toOptions,
   toPath,
+  pathString,
   uvError,
   validateInteger,
 } from './fs-util'
@@ -835,7 +836,7 @@ export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | B
 export function readFile(path: fs.PathLike | File, options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
   if (path instanceof File) return path.readFile(options)
   // The common call, readFile(string) of a plain path, without the option parsing.
-  if (options === undefined && typeof path === 'string' && path.length > 0 && !path.includes('\u0000')) return readFileOf(path, { arg: path, str: path }, options, null, O_RDONLY, undefined)
+  if (options === undefined && typeof path === 'string' && path.length > 0 && !path.includes('\u0000')) return readFileOf(path, { arg: path, str: pathString(path) }, options, null, O_RDONLY, undefined)
   const o = typeof options === 'string' ? undefined : toOptions(options)
   let p: Path | undefined
   let encoding: BufferEncoding | undefined | null = null
