@@ -140,6 +140,14 @@ export interface Path {
   str: string
 }
 
+/**
+ * A string path as Node's errors show it: the kernel gets its UTF-8 bytes, and Node's error
+ * message and `path` are those bytes decoded again, so a lone surrogate shows as U+FFFD.
+ */
+export function pathString(p: string): string {
+  return (p as unknown as { isWellFormed(): boolean }).isWellFormed() ? p : Buffer.from(p, 'utf8').toString('utf8')
+}
+
 function isURL(p: unknown): p is URL {
   return p != null && typeof p === 'object' && typeof (p as URL).href === 'string' && typeof (p as URL).protocol === 'string' && (p as { auth?: unknown }).auth === undefined && (p as URL).origin !== undefined
 }
@@ -151,7 +159,7 @@ function isURL(p: unknown): p is URL {
 export function toPath(p: unknown): Path | undefined {
   if (typeof p === 'string') {
     if (p.length === 0 || p.includes('\u0000')) return undefined
-    return { arg: p, str: p }
+    return { arg: p, str: pathString(p) }
   }
   if (p instanceof Uint8Array) {
     if (p.length === 0 || p.includes(0)) return undefined

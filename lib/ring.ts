@@ -586,13 +586,14 @@ export function completeSlot(s: RingState, slot: number): void {
     if (c.hard) return
     const at = c.slots.indexOf(slot)
     for (let i = 0; i < c.slots.length; i++) {
-      const x = c.slots[i]
-      if (i >= at || s.skip[x] === true) releaseSlot(s, x)
+      const x: number = c.slots[i]
+      // s.chain[x] === c: a slot of this chain freed by its own CQE may be another chain's now.
+      if (s.chain[x] === c && (i >= at || s.skip[x] === true)) releaseSlot(s, x)
     }
     return
   }
   releaseSlot(s, slot)
-  if (slot === last) for (const x of c.slots) if (s.skip[x] === true) releaseSlot(s, x)
+  if (slot === last) for (const x of c.slots) if (s.skip[x] === true && s.chain[x] === c) releaseSlot(s, x)
 }
 
 /** The submission queue: stage ops, then submit them in one syscall. */

@@ -278,6 +278,7 @@ impl<K> Ring<K> {
         }
         s.live = false;
         s.skip = false;
+        s.term = u32::MAX;
         s.mem.clear();
         s.hold = None;
         s.effect = Effect::None;
@@ -296,8 +297,11 @@ impl<K> Ring<K> {
         }
         // The chain's last op is done, so every op before it is too: the skip-success ones
         // posted nothing (or their failure CQE, which did not free them).
+        // A member that completed on its own CQE may be another chain's op by now (its slot
+        // reused): only this chain's ones (term == slot) are freed.
         for &d in &chain {
-            if self.slots[d as usize].live && self.slots[d as usize].skip {
+            let m = &self.slots[d as usize];
+            if m.live && m.skip && m.term == slot {
                 self.release_slot(d);
             }
         }
@@ -323,7 +327,9 @@ impl<K> Ring<K> {
         let chain = std::mem::take(&mut self.slots[term as usize].chain);
         let at = chain.iter().position(|&c| c == slot).unwrap_or(0);
         for (i, &c) in chain.iter().enumerate() {
-            if i >= at || self.slots[c as usize].skip {
+            let m = &self.slots[c as usize];
+            // Members before `slot` that completed on their own CQEs may be reused by now.
+            if m.term == term && (i >= at || m.skip) {
                 self.release_slot(c);
             }
         }
