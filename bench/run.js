@@ -105,7 +105,8 @@ const FILES = { count: 10000, size: 4096 } // workload 3: the directory's files
 const ECHO = { conns: 64, size: 64 } // workload 4: connections, bytes per message
 // Workload 5: bytes per read/write and chunks in flight of the chunked copies (README: why), and
 // the size of the file copied with --quick (the full run copies the workload-1 file, --file-mb).
-const COPY = { chunk: 256 * 1024, qd: 4, quickMb: 128 }
+const COPY = { chunk: 1024 * 1024, qd: 2, quickMb: 128 }
+const COPY_CHUNK = COPY.chunk >= 1 << 20 ? `${COPY.chunk / (1 << 20)} MiB` : `${COPY.chunk / 1024} KiB`
 
 const WORKLOADS = {
   read4k: {
@@ -168,19 +169,19 @@ const WORKLOADS = {
     cachedFile: true,
     copyFile: true,
     variants: [
-      { id: 'c-uring', name: `C liburing read_fixed->write_fixed pairs, ${COPY.qd} x ${COPY.chunk / 1024} KiB`, c: 'copy-uring', params: { chunk: COPY.chunk, qd: COPY.qd } },
+      { id: 'c-uring', name: `C liburing read_fixed->write_fixed pairs, ${COPY.qd} x ${COPY_CHUNK}`, c: 'copy-uring', params: { chunk: COPY.chunk, qd: COPY.qd } },
       { id: 'c-cfr', name: 'C copy_file_range loop', c: 'copy-sys', params: { mode: 'cfr' }, ref: 'c-uring' },
-      { id: 'c-rw', name: `C read/write loop, ${COPY.chunk / 1024} KiB`, c: 'copy-sys', params: { mode: 'rw', chunk: COPY.chunk }, ref: 'c-uring', quick: false },
+      { id: 'c-rw', name: `C read/write loop, ${COPY_CHUNK}`, c: 'copy-sys', params: { mode: 'rw', chunk: COPY.chunk }, ref: 'c-uring', quick: false },
       { id: 'node-copyfilesync', name: 'node fs.copyFileSync', script: 'copy-node-copyfile.js', params: { api: 'sync' }, ref: 'c-uring', quick: false },
       { id: 'node-copyfile', name: 'node fs.promises.copyFile', script: 'copy-node-copyfile.js', params: { api: 'promises' }, ref: 'c-uring' },
-      { id: 'node-rw-sync', name: `node readSync/writeSync loop, ${COPY.chunk / 1024} KiB`, script: 'copy-node-sync.js', params: { chunk: COPY.chunk }, ref: 'c-uring', quick: false },
-      { id: 'node-cb', name: `node fs.read->fs.write callback, ${COPY.qd} x ${COPY.chunk / 1024} KiB`, script: 'copy-node-callback.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', quick: false },
-      { id: 'node-cb-uv-iouring', name: `node fs.read->fs.write callback, ${COPY.qd} x ${COPY.chunk / 1024} KiB, UV_USE_IO_URING=1`, script: 'copy-node-callback.js', params: { chunk: COPY.chunk, qd: COPY.qd }, env: { UV_USE_IO_URING: '1' }, ref: 'c-uring', quick: false },
-      { id: 'node-filehandle', name: `node FileHandle read->write, ${COPY.qd} x ${COPY.chunk / 1024} KiB`, script: 'copy-node-filehandle.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring' },
-      { id: 'node-filehandle-uv-iouring', name: `node FileHandle read->write, ${COPY.qd} x ${COPY.chunk / 1024} KiB, UV_USE_IO_URING=1`, script: 'copy-node-filehandle.js', params: { chunk: COPY.chunk, qd: COPY.qd }, env: { UV_USE_IO_URING: '1' }, ref: 'c-uring', quick: false },
+      { id: 'node-rw-sync', name: `node readSync/writeSync loop, ${COPY_CHUNK}`, script: 'copy-node-sync.js', params: { chunk: COPY.chunk }, ref: 'c-uring', quick: false },
+      { id: 'node-cb', name: `node fs.read->fs.write callback, ${COPY.qd} x ${COPY_CHUNK}`, script: 'copy-node-callback.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', quick: false },
+      { id: 'node-cb-uv-iouring', name: `node fs.read->fs.write callback, ${COPY.qd} x ${COPY_CHUNK}, UV_USE_IO_URING=1`, script: 'copy-node-callback.js', params: { chunk: COPY.chunk, qd: COPY.qd }, env: { UV_USE_IO_URING: '1' }, ref: 'c-uring', quick: false },
+      { id: 'node-filehandle', name: `node FileHandle read->write, ${COPY.qd} x ${COPY_CHUNK}`, script: 'copy-node-filehandle.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring' },
+      { id: 'node-filehandle-uv-iouring', name: `node FileHandle read->write, ${COPY.qd} x ${COPY_CHUNK}, UV_USE_IO_URING=1`, script: 'copy-node-filehandle.js', params: { chunk: COPY.chunk, qd: COPY.qd }, env: { UV_USE_IO_URING: '1' }, ref: 'c-uring', quick: false },
       { id: 'node-stream', name: 'node createReadStream -> createWriteStream (pipeline)', script: 'copy-node-stream.js', ref: 'c-uring', quick: false },
-      { id: 'uring-batch', name: `uring batch (sq/cq) linked pairs, ${COPY.qd} x ${COPY.chunk / 1024} KiB`, script: 'copy-uring-batch.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', uring: true },
-      { id: 'uring-os', name: `uring/os read->write, ${COPY.qd} x ${COPY.chunk / 1024} KiB`, script: 'copy-uring-os.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', uring: true },
+      { id: 'uring-batch', name: `uring batch (sq/cq) linked pairs, ${COPY.qd} x ${COPY_CHUNK}`, script: 'copy-uring-batch.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', uring: true },
+      { id: 'uring-os', name: `uring/os read->write, ${COPY.qd} x ${COPY_CHUNK}`, script: 'copy-uring-os.js', params: { chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', uring: true },
       { id: 'uring-fs', name: 'uring/fs copyFile', script: 'copy-uring-fs.js', ref: 'c-uring', uring: true },
     ],
   },
