@@ -168,8 +168,11 @@ const WORKLOADS = {
     unit: 'MiB',
     cachedFile: true,
     copyFile: true,
+    // A traced run must copy the file more than once: the untraced baseline run copies it once too.
+    straceSeconds: 2,
     variants: [
-      { id: 'c-uring', name: `C liburing read_fixed->write_fixed pairs, ${COPY.qd} x ${COPY_CHUNK}`, c: 'copy-uring', params: { chunk: COPY.chunk, qd: COPY.qd } },
+      { id: 'c-uring', name: `C liburing read_fixed->write_fixed pairs, ${COPY.qd} x ${COPY_CHUNK}`, c: 'copy-uring', params: { mode: 'rw', chunk: COPY.chunk, qd: COPY.qd } },
+      { id: 'c-uring-splice', name: `C liburing splice file->pipe->file, ${COPY.qd} x ${COPY_CHUNK} pipes`, c: 'copy-uring', params: { mode: 'splice', chunk: COPY.chunk, qd: COPY.qd }, ref: 'c-uring', quick: false },
       { id: 'c-cfr', name: 'C copy_file_range loop', c: 'copy-sys', params: { mode: 'cfr' }, ref: 'c-uring' },
       { id: 'c-rw', name: `C read/write loop, ${COPY_CHUNK}`, c: 'copy-sys', params: { mode: 'rw', chunk: COPY.chunk }, ref: 'c-uring', quick: false },
       { id: 'node-copyfilesync', name: 'node fs.copyFileSync', script: 'copy-node-copyfile.js', params: { api: 'sync' }, ref: 'c-uring', quick: false },
@@ -431,7 +434,7 @@ function command(v, ctx, seconds, warmup) {
       readfile: [p.dir, p.count, p.size, p.qd, seconds, warmup],
       openread: [p.dir, p.count, p.size, seconds, warmup],
       // Workload 5: the copy goes next to the source (same file system), named after this run.
-      'copy-uring': [p.file, `${p.file}.copy-${process.pid}-c`, p.chunk, p.qd, seconds, warmup],
+      'copy-uring': [p.mode, p.file, `${p.file}.copy-${process.pid}-c`, p.chunk, p.qd, seconds, warmup],
       'copy-sys': [p.mode, p.file, `${p.file}.copy-${process.pid}-c`, p.chunk ?? 0, seconds, warmup],
       'echo-uring': [],
       'echo-epoll': [],
@@ -696,7 +699,7 @@ async function runWorkload(key, ctx, opts) {
       for (const v of variants) {
         const r = byId.get(v.id)
         if (r.skipped || r.rounds.every((x) => x === null)) continue
-        const secs = Math.min(opts.seconds, 1)
+        const secs = Math.min(opts.seconds, w.straceSeconds ?? 1)
         const full = await runCached(w, ctx, () => runOnce(command(v, ctx, secs, 0), secs, 0, path.join(dir, `${v.id}.full`)))
         const empty = await runCached(w, ctx, () => runOnce(command(v, ctx, 0, 0), 0, 0, path.join(dir, `${v.id}.empty`)))
         if (full.error || empty.error || full.skipped || empty.skipped) {

@@ -1431,11 +1431,17 @@ export async function truncate(path: fs.PathLike, len = 0): Promise<void> {
  * Bytes per read -> write pair, and pairs in flight. Measured with workload 5 of bench/ (a
  * page-cached file copied on ext4, 2 CPUs): 1 MiB x 2 moved the most MiB per second and per CPU
  * second; smaller chunks pay the per-op cost (a promise, an SQE, a page-cache lookup) more
- * often (256 KiB x 4: ~0.5x, 64 KiB x 8: ~0.5x), larger or more ones gained nothing and cost
+ * often (256 KiB x 4 and 64 KiB x 8: ~0.6x), larger or more ones gained nothing and cost
  * memory. See bench/README.md.
  */
 const COPY_CHUNK = 1024 * 1024
 const COPY_DEPTH = 2
+/**
+ * Chunk buffers kept for the next copy (at most COPY_DEPTH): a fresh 1 MiB pair per call is
+ * external memory V8 frees late, and peak RSS grew by 2 MiB per copy. Only copyRange ever
+ * holds them, and only while no op of its own is in flight on them.
+ */
+const copyBufs: Buffer[] = []
 
 /**
  * copyFile as libuv does it (open src, fstat, open dest with src's mode, same file: done,
@@ -1506,13 +1512,21 @@ async function copyRange(r: Ring, sfd: number, dfd: number, size: number, fail: 
   let end = size // lowered by a short read
   let error: { e: unknown } | undefined
   const lane = async (buf: Buffer): Promise<void> => {
+    // One read and one write op per lane, re-aimed at each chunk (ops are re-usable once done).
+    const rd = new Read(sfd, buf, 0, { length: buf.length })
+    const wr = new Write(dfd, buf, 0, { length: buf.length })
+    const pair = [rd, wr]
     while (error === undefined && next < end) {
       const off = next
       const len = Math.min(buf.length, end - off)
       next += len
+      rd.offset = off
+      rd.length = len
+      wr.offset = off
+      wr.length = len
       let n: number
       try {
-        const res = await r.runLinked([new Read(sfd, buf, off, { length: len }), new Write(dfd, buf, off, { length: len })])
+        const res = await r.runLinked(pair)
         n = res[0] as number
         if (res[1] !== n) throw uvError(-5, 'write') // a short write to a regular file: out of room
       } catch (e) {
@@ -1531,15 +1545,17 @@ async function copyRange(r: Ring, sfd: number, dfd: number, size: number, fail: 
     }
   }
   const lanes = Math.min(COPY_DEPTH, Math.ceil(size / COPY_CHUNK))
-  const all: Promise<void>[] = []
-  for (let i = 0; i < lanes; i++) {
-    all.push(
-      lane(Buffer.allocUnsafeSlow(Math.min(COPY_CHUNK, size))).catch((e: unknown) => {
+  const bufs: Buffer[] = []
+  for (let i = 0; i < lanes; i++) bufs.push(size >= COPY_CHUNK ? (copyBufs.pop() ?? Buffer.allocUnsafeSlow(COPY_CHUNK)) : Buffer.allocUnsafeSlow(size))
+  await Promise.all(
+    bufs.map((buf) =>
+      lane(buf).catch((e: unknown) => {
         error ??= { e }
       }),
-    )
-  }
-  await Promise.all(all)
+    ),
+  )
+  // Every lane has settled: nothing of ours is in flight on these buffers any more.
+  for (const buf of bufs) if (buf.length === COPY_CHUNK && copyBufs.length < COPY_DEPTH) copyBufs.push(buf)
   if (error !== undefined) fail(error.e)
 }
 
