@@ -78,6 +78,25 @@ static inline unsigned long long rng_next(void) {
   return x * 0x2545F4914F6CDD1DULL;
 }
 
+#include <unistd.h>
+
+/* Compares 64 random 4 KiB blocks and the last block of `a` and `b` (both `size` bytes). */
+static inline void verify_copy(int a, int b, unsigned long long size) {
+  static char x[4096], y[4096];
+  unsigned long long blocks = (size + 4095) / 4096;
+  for (int i = 0; i <= 64 && blocks > 0; i++) {
+    unsigned long long blk = i == 64 ? blocks - 1 : (rng_next() >> 11) % blocks;
+    ssize_t n = pread(a, x, sizeof(x), (off_t)(blk * 4096));
+    ssize_t m = pread(b, y, sizeof(y), (off_t)(blk * 4096));
+    if (n < 0 || m < 0) die("verify: pread", errno);
+    if (n != m || memcmp(x, y, (size_t)n) != 0) {
+      fprintf(stderr, "verify: the copy differs from the source in block %llu\n", blk);
+      exit(1);
+    }
+  }
+}
+
+
 /* The timed-phase bookkeeping: call phase_tick() after every batch with the ops done so far. */
 struct phase {
   double warm_end, end, t0, cpu0;

@@ -20,22 +20,6 @@
 
 #define MiB (1024ULL * 1024ULL)
 
-/* Compares 64 random 4 KiB blocks and the last block of `a` and `b` (both `size` bytes). */
-static void verify(int a, int b, unsigned long long size) {
-  static char x[4096], y[4096];
-  unsigned long long blocks = (size + 4095) / 4096;
-  for (int i = 0; i <= 64 && blocks > 0; i++) {
-    unsigned long long blk = i == 64 ? blocks - 1 : (rng_next() >> 11) % blocks;
-    ssize_t n = pread(a, x, sizeof(x), (off_t)(blk * 4096));
-    ssize_t m = pread(b, y, sizeof(y), (off_t)(blk * 4096));
-    if (n < 0 || m < 0) die("verify: pread", errno);
-    if (n != m || memcmp(x, y, (size_t)n) != 0) {
-      fprintf(stderr, "verify: the copy differs from the source in block %llu\n", blk);
-      exit(1);
-    }
-  }
-}
-
 int main(int argc, char **argv) {
   if (argc < 7) {
     fprintf(stderr, "usage: copy-sys <cfr|rw> <src> <dest> <chunk-bytes> <seconds> <warmup-seconds>\n");
@@ -93,7 +77,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "copy: the copy has %lld bytes, the source %llu\n", (long long)dst.st_size, size);
       return 1;
     }
-    if (copies++ == 0) verify(sfd, dfd, size);
+    if (copies++ == 0) verify_copy(sfd, dfd, size);
     close(dfd);
     if (unlink(dest) < 0) die("unlink", errno);
     ops += size / MiB;

@@ -30,22 +30,6 @@
 
 #define MiB (1024ULL * 1024ULL)
 
-/* Compares 64 random 4 KiB blocks and the last block of `a` and `b` (both `size` bytes). */
-static void verify(int a, int b, unsigned long long size) {
-  static char x[4096], y[4096];
-  unsigned long long blocks = (size + 4095) / 4096;
-  for (int i = 0; i <= 64 && blocks > 0; i++) {
-    unsigned long long blk = i == 64 ? blocks - 1 : (rng_next() >> 11) % blocks;
-    ssize_t n = pread(a, x, sizeof(x), (off_t)(blk * 4096));
-    ssize_t m = pread(b, y, sizeof(y), (off_t)(blk * 4096));
-    if (n < 0 || m < 0) die("verify: pread", errno);
-    if (n != m || memcmp(x, y, (size_t)n) != 0) {
-      fprintf(stderr, "verify: the copy differs from the source in block %llu\n", blk);
-      exit(1);
-    }
-  }
-}
-
 int main(int argc, char **argv) {
   if (argc < 8) {
     fprintf(stderr, "usage: copy-uring <rw|splice> <src> <dest> <chunk-bytes> <qd> <seconds> <warmup-seconds>\n");
@@ -145,7 +129,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "copy: the copy has %lld bytes, the source %llu\n", (long long)dst.st_size, size);
       return 1;
     }
-    if (copies++ == 0) verify(sfd, dfd, size);
+    if (copies++ == 0) verify_copy(sfd, dfd, size);
     /* Empty slot 1 first: a file still in the table would keep the unlinked inode (and its
      * dirty pages) alive past unlink, to be freed later, off this copy's clock. */
     int none = -1;
