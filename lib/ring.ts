@@ -604,12 +604,23 @@ export class SubmissionQueue {
     this.#s = s
   }
 
-  /** Free entries: how many more ops can be pushed before a submit. */
+  /**
+   * Free entries: how many more ops can be pushed before a submit.
+   *
+   * With sqpoll the kernel's SQ thread takes entries on its own, and it publishes the SQ head
+   * only after a whole batch (after posting the batch's CQEs). Where the answer would be 0
+   * while the kernel still has entries to take, this waits for the SQ thread
+   * (IORING_ENTER_SQ_WAIT, waking it if idle) rather than report a full SQ the kernel is about
+   * to empty, so a "push while there is space, submit, wait" loop never waits on nothing.
+   */
   get space(): number {
     const s = this.#s
     if (s.closed) return 0
     // With sqpoll the kernel thread consumes SQEs on its own: ask the ring, not the last header.
-    if (s.sqpoll) return s.native.sqSpace() - s.staged
+    if (s.sqpoll) {
+      const free = s.native.sqSpace() - s.staged
+      return free > 0 ? free : s.native.sqWaitSpace(s.staged + 1) - s.staged
+    }
     return s.sqEntries - s.staged - s.mirror[H_SQ_PENDING]
   }
 
@@ -738,7 +749,9 @@ export function stageLinked(s: RingState, ops: readonly Op[], hard: boolean): nu
 /** @internal */
 export function hasRoom(s: RingState, n: number): boolean {
   if (s.sqEntries - s.staged - s.mirror[H_SQ_PENDING] >= n) return true
-  return s.sqpoll && s.native.sqSpace() - s.staged >= n
+  // sqpoll: the SQ thread may have taken the entries without publishing the head yet; wait for
+  // it (see SubmissionQueue.space) rather than refuse a push or queue an op with none in flight.
+  return s.sqpoll && s.native.sqWaitSpace(s.staged + n) - s.staged >= n
 }
 
 /** @internal */

@@ -261,6 +261,38 @@ impl<K> Ring<K> {
         }
     }
 
+    /// Free SQ entries, waiting (with sqpoll only) until there are at least `need`.
+    ///
+    /// The SQ thread publishes the SQ head after a whole batch, and it posts the batch's CQEs
+    /// first: a reaper can have every completion and still see a full SQ for a moment. Instead
+    /// of reporting that full SQ (which would leave a "push while there is space, then wait for
+    /// a CQE" loop waiting for nothing), this enters with IORING_ENTER_SQ_WAIT (and
+    /// SQ_WAKEUP if the thread went idle) until the head moves. It returns at once when the SQ
+    /// holds nothing the kernel has yet to take, so `need` beyond the SQ size cannot block.
+    pub fn sq_wait_space(&mut self, need: u32) -> Result<u32, RingError> {
+        let sqpoll = self.params.flags & SETUP_SQPOLL != 0;
+        loop {
+            let io = self.io.as_mut().ok_or_else(RingError::closed)?;
+            let mut sq = io.submission();
+            let space = (sq.capacity() - sq.len()) as u32;
+            if space >= need || !sqpoll || sq.is_empty() {
+                return Ok(space);
+            }
+            sq.sync();
+            let wake = sq.need_wakeup();
+            drop(sq);
+            let flags = IORING_ENTER_SQ_WAIT | if wake { IORING_ENTER_SQ_WAKEUP } else { 0 };
+            self.enters += 1;
+            let io = self.io()?;
+            // SAFETY: SQ_WAIT and SQ_WAKEUP take no argument; nothing is submitted or reaped.
+            match unsafe { io.submitter().enter::<libc::sigset_t>(0, 0, flags, None) } {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(RingError::io("io_uring_enter(SQ_WAIT)", e)),
+            }
+        }
+    }
+
     fn add_keep(&mut self, k: K) -> u32 {
         if let Some(i) = self.free_keeps.pop() {
             self.keeps[i as usize] = Some((k, 0));
@@ -390,23 +422,17 @@ impl<K> Ring<K> {
     fn push_staged(&mut self, staging: &[f64], count: usize, bufs: &mut dyn Buffers, keep: Option<K>) -> Result<u32, RingError> {
         let sqpoll = self.params.flags & SETUP_SQPOLL != 0;
         // Room in the SQ: with sqpoll the kernel thread may not have consumed earlier SQEs yet.
-        loop {
-            let space = self.sq_space() as usize;
-            if space >= count {
-                break;
-            }
+        if (self.sq_space() as usize) < count {
             if count > self.params.sq_entries as usize {
                 return Err(RingError::new("ERR_URING_SQ_FULL", format!("{count} entries do not fit an SQ of {}", self.params.sq_entries)));
             }
             if sqpoll {
-                // SAFETY: IORING_ENTER_SQ_WAIT takes no argument; it only waits for SQ space.
-                unsafe { self.io()?.submitter().enter::<libc::sigset_t>(0, 0, IORING_ENTER_SQ_WAIT, None) }
-                    .map_err(|e| RingError::io("io_uring_enter(SQ_WAIT)", e))?;
+                self.sq_wait_space(count as u32)?;
             } else {
                 self.flush_sq()?;
-                if (self.sq_space() as usize) < count {
-                    return Err(RingError::new("ERR_URING_SQ_FULL", format!("the SQ has room for {} of {count} entries", self.sq_space())));
-                }
+            }
+            if (self.sq_space() as usize) < count {
+                return Err(RingError::new("ERR_URING_SQ_FULL", format!("the SQ has room for {} of {count} entries", self.sq_space())));
             }
         }
 

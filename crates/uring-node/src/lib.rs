@@ -548,6 +548,13 @@ impl NativeRing {
         self.ring.sq_space()
     }
 
+    /// Free SQ entries; with sqpoll, waits for the SQ thread until there are `need` (see
+    /// `Ring::sq_wait_space`).
+    #[napi]
+    pub fn sq_wait_space(&mut self, need: u32) -> Result<u32, String> {
+        self.ring.sq_wait_space(need).map_err(ring_err)
+    }
+
     #[napi]
     pub fn in_flight(&self) -> u32 {
         self.ring.in_flight() as u32
