@@ -162,14 +162,19 @@ tlsTest('tls client over a uring/net socket (tls.connect({ socket })) to a node 
 
 netTest('examples/http-server.ts in a child process answers a real client from another process', async (t) => {
   const script = path.join(__dirname, '..', 'examples', 'http-server.js')
-  const child = spawn(process.execPath, [script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [script, '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => {
     child.kill('SIGKILL')
   })
+  // The port line, or (if the child dies first) its exit status and stderr in the failure.
   let out = ''
+  let err = ''
   child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (d: string) => (err += d))
+  const exited = once(child, 'exit').then(([code, signal]) => `the child exited (code ${code}, signal ${signal}) before printing its port; stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)
   while (!out.includes('\n')) {
-    const [d] = (await once(child.stdout, 'data')) as [string]
+    const d = await Promise.race([once(child.stdout, 'data').then(([x]) => x as string), exited.then((why) => Promise.reject(new Error(why)))])
     out += d
   }
   const { port } = JSON.parse(out.split('\n')[0]) as { port: number }
