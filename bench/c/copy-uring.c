@@ -54,14 +54,15 @@ int main(int argc, char **argv) {
   struct io_uring ring;
   const char *setup = setup_ring(&ring, 2 * qd, 0);
 
-  char *mem = mmap(NULL, (size_t)(qd * chunk), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* The buffers (splice mode needs none: its bytes go through the pipes). */
+  char *mem = mmap(NULL, (size_t)((splice_mode ? 1 : qd) * chunk), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) die("mmap", errno);
   struct iovec *iov = calloc(qd, sizeof(*iov));
   for (unsigned i = 0; i < qd; i++) {
-    iov[i].iov_base = mem + i * chunk;
+    iov[i].iov_base = mem + (splice_mode ? 0 : i * chunk);
     iov[i].iov_len = chunk;
   }
-  int ret = io_uring_register_buffers(&ring, iov, qd);
+  int ret = splice_mode ? 0 : io_uring_register_buffers(&ring, iov, qd);
   if (ret < 0) die("io_uring_register_buffers", ret);
   ret = io_uring_register_files_sparse(&ring, 2);
   if (ret < 0) die("io_uring_register_files_sparse", ret);
