@@ -509,6 +509,20 @@ function ensureCached(ctx) {
   if (before !== null) log(`  (the file was ${(before * 100).toFixed(0)}% in the page cache: read it through again)`)
 }
 
+/**
+ * Workload 5's copies are `<file>.copy-<pid>` (Node variants) and `<file>.copy-<pid>-c` (C, the
+ * pid of run.js), unlinked after each copy; a variant killed mid-copy leaves one behind (up to
+ * the file's size). Removes those whose process is gone (a concurrent run's are left alone).
+ */
+function removeStaleCopies(file) {
+  const dir = path.dirname(file)
+  const base = path.basename(file)
+  for (const name of fs.readdirSync(dir)) {
+    const m = name.startsWith(`${base}.copy-`) && /^(\d+)(-c)?$/.exec(name.slice(base.length + 6))
+    if (m && !fs.existsSync(`/proc/${m[1]}`)) fs.rmSync(path.join(dir, name), { force: true })
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The workload-3 files: a fresh directory in os.tmpdir() per run (removed at the end), `count`
 // files of `size` random bytes named f00000, f00001, ...; read through before every run of a
@@ -1035,6 +1049,7 @@ async function main() {
   // bookkeeping: its runs go through a context of their own.
   const copyMb = opts.quick ? Math.min(COPY.quickMb, opts.fileMb) : opts.fileMb
   if (keys.includes('copy')) ctx.copy = ctx.file && ctx.size === copyMb * 1024 * 1024 ? ctx : { strace: ctx.strace, ...prepareFile(copyMb) }
+  if (ctx.copy) removeStaleCopies(ctx.copy.file)
   const results = []
   try {
     for (const k of keys) {
