@@ -30,9 +30,10 @@ fn read_trim(path: &str) -> Option<String> {
 }
 
 fn status_field(status: &str, key: &str) -> Option<String> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key).map(|v| v.trim_start_matches(':').trim().to_string()))
+    status.lines().find_map(|l| {
+        l.strip_prefix(key)
+            .map(|v| v.trim_start_matches(':').trim().to_string())
+    })
 }
 
 pub fn kernel_release() -> String {
@@ -42,7 +43,9 @@ pub fn kernel_release() -> String {
         if libc::uname(&mut u) != 0 {
             return String::from("unknown");
         }
-        std::ffi::CStr::from_ptr(u.release.as_ptr()).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr(u.release.as_ptr())
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
@@ -61,7 +64,11 @@ pub fn system_facts() -> SystemFacts {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
     let (memlock_soft, memlock_hard) = memlock_limit();
     let groups = status_field(&status, "Groups")
-        .map(|g| g.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .map(|g| {
+            g.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     let mut groups: Vec<u32> = groups;
     // SAFETY: getegid/geteuid cannot fail.
@@ -75,7 +82,8 @@ pub fn system_facts() -> SystemFacts {
         .unwrap_or(euid == 0);
     SystemFacts {
         kernel_release: kernel_release(),
-        io_uring_disabled: read_trim("/proc/sys/kernel/io_uring_disabled").and_then(|s| s.parse().ok()),
+        io_uring_disabled: read_trim("/proc/sys/kernel/io_uring_disabled")
+            .and_then(|s| s.parse().ok()),
         io_uring_group: read_trim("/proc/sys/kernel/io_uring_group").and_then(|s| s.parse().ok()),
         seccomp_mode: status_field(&status, "Seccomp").and_then(|s| s.parse().ok()),
         seccomp_filters: status_field(&status, "Seccomp_filters").and_then(|s| s.parse().ok()),
@@ -124,7 +132,10 @@ pub fn explain_eperm(f: &SystemFacts) -> String {
         _ => {}
     }
     if f.seccomp_mode == Some(2) {
-        let n = f.seccomp_filters.map(|n| format!(" ({n} filter(s) attached)")).unwrap_or_default();
+        let n = f
+            .seccomp_filters
+            .map(|n| format!(" ({n} filter(s) attached)"))
+            .unwrap_or_default();
         return format!(
             "a seccomp filter{n} blocks io_uring_setup, as the default profiles of Docker, containerd and \
              podman do. Run the container with a profile that allows io_uring_setup, io_uring_enter and \
@@ -132,7 +143,8 @@ pub fn explain_eperm(f: &SystemFacts) -> String {
         );
     }
     if f.seccomp_mode == Some(1) {
-        return "this process runs in seccomp strict mode, which allows no io_uring syscalls.".into();
+        return "this process runs in seccomp strict mode, which allows no io_uring syscalls."
+            .into();
     }
     "io_uring_setup returned EPERM, but neither kernel.io_uring_disabled nor seccomp explains it; \
      an LSM policy (SELinux, AppArmor) may deny io_uring."
@@ -144,22 +156,43 @@ mod tests {
     use super::*;
 
     fn facts() -> SystemFacts {
-        SystemFacts { kernel_release: "6.12.0".into(), ..Default::default() }
+        SystemFacts {
+            kernel_release: "6.12.0".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn eperm_names_the_sysctl() {
-        let f = SystemFacts { io_uring_disabled: Some(2), ..facts() };
+        let f = SystemFacts {
+            io_uring_disabled: Some(2),
+            ..facts()
+        };
         assert!(explain_eperm(&f).contains("kernel.io_uring_disabled=2"));
-        let f = SystemFacts { io_uring_disabled: Some(1), io_uring_group: Some(1234), ..facts() };
+        let f = SystemFacts {
+            io_uring_disabled: Some(1),
+            io_uring_group: Some(1234),
+            ..facts()
+        };
         assert!(explain_eperm(&f).contains("group 1234"));
-        let f = SystemFacts { io_uring_disabled: Some(0), seccomp_mode: Some(2), seccomp_filters: Some(1), ..facts() };
+        let f = SystemFacts {
+            io_uring_disabled: Some(0),
+            seccomp_mode: Some(2),
+            seccomp_filters: Some(1),
+            ..facts()
+        };
         assert!(explain_eperm(&f).contains("seccomp"));
     }
 
     #[test]
     fn group_member_is_not_blamed_on_the_sysctl() {
-        let f = SystemFacts { io_uring_disabled: Some(1), io_uring_group: Some(5), groups: vec![5], seccomp_mode: Some(2), ..facts() };
+        let f = SystemFacts {
+            io_uring_disabled: Some(1),
+            io_uring_group: Some(5),
+            groups: vec![5],
+            seccomp_mode: Some(2),
+            ..facts()
+        };
         assert!(explain_eperm(&f).contains("seccomp"));
     }
 

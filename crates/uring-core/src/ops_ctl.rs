@@ -57,7 +57,8 @@ pub const MSG_USER_DATA: u64 = 1 << 31;
 const FUTEX_FLAGS: u32 = (libc::FUTEX2_SIZE_MASK | libc::FUTEX2_PRIVATE) as u32;
 
 /// waitid options: WEXITED, WSTOPPED, WCONTINUED, WNOWAIT.
-const WAITID_OPTIONS: u32 = (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT) as u32;
+const WAITID_OPTIONS: u32 =
+    (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT) as u32;
 
 /// Most events one epoll_wait op may return.
 pub const EPOLL_MAX_EVENTS: u32 = 65536;
@@ -109,23 +110,34 @@ fn target_user_data(e: &Enc) -> Result<u64, OpError> {
 
 /// poll32_events as the kernel reads it (the io-uring builder swaps halves on big-endian too).
 fn poll32(events: u32) -> u32 {
-    if cfg!(target_endian = "big") { events.rotate_left(16) } else { events }
+    if cfg!(target_endian = "big") {
+        events.rotate_left(16)
+    } else {
+        events
+    }
 }
 
 /// Clock and absolute bits of a timeout, with the kernels that add them.
 fn clock_flags(e: &Enc, f: u32) -> Result<(), OpError> {
     if f & TIMEOUT_CLOCKS == TIMEOUT_CLOCKS {
-        return Err(bad("ERR_INVALID_ARG_VALUE", "a timeout has one clock: boottime or realtime, not both"));
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            "a timeout has one clock: boottime or realtime, not both",
+        ));
     }
     if f & TIMEOUT_CLOCKS != 0 {
-        e.ctx.need_kernel("5.15", "a timeout on the boottime or realtime clock")?;
+        e.ctx
+            .need_kernel("5.15", "a timeout on the boottime or realtime clock")?;
     }
     Ok(())
 }
 
 fn only_flags(f: u32, allowed: u32, what: &str) -> Result<(), OpError> {
     if f & !allowed != 0 {
-        return Err(bad("ERR_INVALID_ARG_VALUE", format!("{what} flags 0x{:x} are not allowed", f & !allowed)));
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            format!("{what} flags 0x{:x} are not allowed", f & !allowed),
+        ));
     }
     Ok(())
 }
@@ -138,11 +150,16 @@ fn poll_add(e: &mut Enc) -> Result<Sqe, OpError> {
     only_flags(events, POLL_EVENTS, "poll")?;
     let multi = e.int(field::LEN, 0.0, 1.0, "multishot")? == 1;
     if multi {
-        e.ctx.need_kernel("5.13", "multishot poll (IORING_POLL_ADD_MULTI)")?;
+        e.ctx
+            .need_kernel("5.13", "multishot poll (IORING_POLL_ADD_MULTI)")?;
     }
     Ok(match e.target()? {
-        Target::Fd(fd) => opcode::PollAdd::new(types::Fd(fd), events).multi(multi).build(),
-        Target::Fixed(i) => opcode::PollAdd::new(types::Fixed(i), events).multi(multi).build(),
+        Target::Fd(fd) => opcode::PollAdd::new(types::Fd(fd), events)
+            .multi(multi)
+            .build(),
+        Target::Fixed(i) => opcode::PollAdd::new(types::Fixed(i), events)
+            .multi(multi)
+            .build(),
     })
 }
 
@@ -158,16 +175,27 @@ fn poll_remove(e: &mut Enc) -> Result<Sqe, OpError> {
     let mut sqe = opcode::PollRemove::new(ud).build();
     match upd {
         0 if events == 0 => {}
-        0 => return Err(bad("ERR_INVALID_ARG_VALUE", "pollRemove takes no events (a poll update does)")),
+        0 => {
+            return Err(bad(
+                "ERR_INVALID_ARG_VALUE",
+                "pollRemove takes no events (a poll update does)",
+            ))
+        }
         u if u == POLL_UPDATE_EVENTS || u == POLL_UPDATE_EVENTS | POLL_ADD_MULTI => {
-            e.ctx.need_kernel("5.13", "poll update (IORING_POLL_UPDATE_EVENTS)")?;
+            e.ctx
+                .need_kernel("5.13", "poll update (IORING_POLL_UPDATE_EVENTS)")?;
             only_flags(events, POLL_EVENTS, "poll")?;
             patch_sqe(&mut sqe, |r| {
                 r.len = u;
                 r.op_flags = poll32(events);
             });
         }
-        u => return Err(bad("ERR_INVALID_ARG_VALUE", format!("poll update flags 0x{u:x} are not allowed"))),
+        u => {
+            return Err(bad(
+                "ERR_INVALID_ARG_VALUE",
+                format!("poll update flags 0x{u:x} are not allowed"),
+            ))
+        }
     }
     Ok(sqe)
 }
@@ -179,20 +207,32 @@ fn timeout(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_TIMEOUT)?;
     e.only(0, "timeout")?;
     let f = e.u32(field::OP_FLAGS, "timeout flags")?;
-    only_flags(f, TIMEOUT_ABS | TIMEOUT_CLOCKS | TIMEOUT_ETIME_SUCCESS | TIMEOUT_MULTISHOT, "timeout")?;
+    only_flags(
+        f,
+        TIMEOUT_ABS | TIMEOUT_CLOCKS | TIMEOUT_ETIME_SUCCESS | TIMEOUT_MULTISHOT,
+        "timeout",
+    )?;
     clock_flags(e, f)?;
     if f & TIMEOUT_ETIME_SUCCESS != 0 {
-        e.ctx.need_kernel("5.16", "etimeSuccess (IORING_TIMEOUT_ETIME_SUCCESS)")?;
+        e.ctx
+            .need_kernel("5.16", "etimeSuccess (IORING_TIMEOUT_ETIME_SUCCESS)")?;
     }
     if f & TIMEOUT_MULTISHOT != 0 {
-        e.ctx.need_kernel("6.4", "a multishot timeout (IORING_TIMEOUT_MULTISHOT)")?;
+        e.ctx
+            .need_kernel("6.4", "a multishot timeout (IORING_TIMEOUT_MULTISHOT)")?;
         if f & TIMEOUT_ABS != 0 {
-            return Err(bad("ERR_INVALID_ARG_VALUE", "a multishot timeout is relative: it cannot be absolute"));
+            return Err(bad(
+                "ERR_INVALID_ARG_VALUE",
+                "a multishot timeout is relative: it cannot be absolute",
+            ));
         }
     }
     let count = e.u32(field::OFF_LO, "count")?;
     let ts = e.timespec()?;
-    Ok(opcode::Timeout::new(ts).count(count).flags(types::TimeoutFlags::from_bits_retain(f)).build())
+    Ok(opcode::Timeout::new(ts)
+        .count(count)
+        .flags(types::TimeoutFlags::from_bits_retain(f))
+        .build())
 }
 
 // TIMEOUT_REMOVE. AUX: target slot (-1: none). OP_FLAGS: 0 = remove; else an update (5.11):
@@ -207,17 +247,30 @@ fn timeout_remove(e: &mut Enc) -> Result<Sqe, OpError> {
     if f == 0 {
         return Ok(opcode::TimeoutRemove::new(ud).build());
     }
-    only_flags(f, TIMEOUT_UPDATE | LINK_TIMEOUT_UPDATE | TIMEOUT_ABS | TIMEOUT_CLOCKS, "timeout update")?;
+    only_flags(
+        f,
+        TIMEOUT_UPDATE | LINK_TIMEOUT_UPDATE | TIMEOUT_ABS | TIMEOUT_CLOCKS,
+        "timeout update",
+    )?;
     if f & TIMEOUT_UPDATE == 0 {
-        return Err(bad("ERR_INVALID_ARG_VALUE", "a timeout update carries IORING_TIMEOUT_UPDATE"));
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            "a timeout update carries IORING_TIMEOUT_UPDATE",
+        ));
     }
-    e.ctx.need_kernel("5.11", "timeoutUpdate (IORING_TIMEOUT_UPDATE)")?;
+    e.ctx
+        .need_kernel("5.11", "timeoutUpdate (IORING_TIMEOUT_UPDATE)")?;
     if f & LINK_TIMEOUT_UPDATE != 0 {
-        e.ctx.need_kernel("5.15", "updating a link timeout (IORING_LINK_TIMEOUT_UPDATE)")?;
+        e.ctx.need_kernel(
+            "5.15",
+            "updating a link timeout (IORING_LINK_TIMEOUT_UPDATE)",
+        )?;
     }
     clock_flags(e, f)?;
     let ts = e.timespec()?;
-    Ok(opcode::TimeoutUpdate::new(ud, ts).flags(types::TimeoutFlags::from_bits_retain(f)).build())
+    Ok(opcode::TimeoutUpdate::new(ud, ts)
+        .flags(types::TimeoutFlags::from_bits_retain(f))
+        .build())
 }
 
 // LINK_TIMEOUT. BUF_OFF: seconds, LEN: nanoseconds, OP_FLAGS: ABS and a clock.
@@ -228,7 +281,9 @@ fn link_timeout(e: &mut Enc) -> Result<Sqe, OpError> {
     only_flags(f, TIMEOUT_ABS | TIMEOUT_CLOCKS, "linkTimeout")?;
     clock_flags(e, f)?;
     let ts = e.timespec()?;
-    Ok(opcode::LinkTimeout::new(ts).flags(types::TimeoutFlags::from_bits_retain(f)).build())
+    Ok(opcode::LinkTimeout::new(ts)
+        .flags(types::TimeoutFlags::from_bits_retain(f))
+        .build())
 }
 
 // ASYNC_CANCEL. OP_FLAGS: IORING_ASYNC_CANCEL_{ALL, FD, ANY, USERDATA, OP} (FD_FIXED is added
@@ -238,18 +293,35 @@ fn cancel(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_ASYNC_CANCEL)?;
     e.only(FX_FD, "asyncCancel")?;
     let mut f = e.u32(field::OP_FLAGS, "cancel flags")?;
-    only_flags(f, CANCEL_ALL | CANCEL_FD | CANCEL_ANY | CANCEL_USERDATA | CANCEL_OP, "cancel")?;
+    only_flags(
+        f,
+        CANCEL_ALL | CANCEL_FD | CANCEL_ANY | CANCEL_USERDATA | CANCEL_OP,
+        "cancel",
+    )?;
     if f & (CANCEL_ALL | CANCEL_FD | CANCEL_ANY) != 0 {
-        e.ctx.need_kernel("5.19", "cancel by fd, all or any (IORING_ASYNC_CANCEL_FD/ALL/ANY)")?;
+        e.ctx.need_kernel(
+            "5.19",
+            "cancel by fd, all or any (IORING_ASYNC_CANCEL_FD/ALL/ANY)",
+        )?;
     }
     if f & (CANCEL_USERDATA | CANCEL_OP) != 0 {
-        e.ctx.need_kernel("6.6", "cancel by opcode, or by userData with fd/opcode (IORING_ASYNC_CANCEL_OP/USERDATA)")?;
+        e.ctx.need_kernel(
+            "6.6",
+            "cancel by opcode, or by userData with fd/opcode (IORING_ASYNC_CANCEL_OP/USERDATA)",
+        )?;
     }
     if f & CANCEL_ANY != 0 && f & (CANCEL_FD | CANCEL_OP | CANCEL_USERDATA) != 0 {
-        return Err(bad("ERR_INVALID_ARG_VALUE", "cancel { any: true } matches every op: it takes no userData, fd or opcode"));
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            "cancel { any: true } matches every op: it takes no userData, fd or opcode",
+        ));
     }
     let by_user_data = f & CANCEL_USERDATA != 0 || f & (CANCEL_FD | CANCEL_OP | CANCEL_ANY) == 0;
-    let ud = if by_user_data { target_user_data(e)? } else { 0 };
+    let ud = if by_user_data {
+        target_user_data(e)?
+    } else {
+        0
+    };
     let fd = if f & CANCEL_FD != 0 {
         match e.target()? {
             Target::Fd(fd) => fd,
@@ -260,11 +332,18 @@ fn cancel(e: &mut Enc) -> Result<Sqe, OpError> {
         }
     } else {
         if e.bits & FX_FD != 0 {
-            return Err(bad("ERR_INVALID_ARG_VALUE", "a RegisteredFd is only taken by cancel { fd }"));
+            return Err(bad(
+                "ERR_INVALID_ARG_VALUE",
+                "a RegisteredFd is only taken by cancel { fd }",
+            ));
         }
         -1
     };
-    let code = if f & CANCEL_OP != 0 { e.int(field::LEN, 0.0, 255.0, "opcode")? as u32 } else { 0 };
+    let code = if f & CANCEL_OP != 0 {
+        e.int(field::LEN, 0.0, 255.0, "opcode")? as u32
+    } else {
+        0
+    };
     let mut sqe = opcode::AsyncCancel::new(ud).build();
     patch_sqe(&mut sqe, |r| {
         r.fd = fd;
@@ -282,7 +361,12 @@ fn msg_ring(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_MSG_RING)?;
     e.only(FX_FD, "msgRing")?;
     let kind = e.int(field::AUX, 0.0, 1.0, "message kind")?;
-    let value = e.int(field::BUF_OFF, 0.0, (MSG_USER_DATA - 1) as f64, "message userData")? as u64;
+    let value = e.int(
+        field::BUF_OFF,
+        0.0,
+        (MSG_USER_DATA - 1) as f64,
+        "message userData",
+    )? as u64;
     let (ring_fd, fixed) = match e.target()? {
         Target::Fd(fd) => (fd, false),
         Target::Fixed(i) => (i as i32, true),
@@ -294,14 +378,23 @@ fn msg_ring(e: &mut Enc) -> Result<Sqe, OpError> {
     } else {
         e.ctx.need_kernel("6.0", "msgRingFd (IORING_MSG_SEND_FD)")?;
         let index = e.u32(field::OFF_LO, "sourceFd")?;
-        let gen = e.int(field::BUF_GEN, 0.0, 0x7fff_ffff as f64, "sourceFd generation")? as u32;
+        let gen = e.int(
+            field::BUF_GEN,
+            0.0,
+            0x7fff_ffff as f64,
+            "sourceFd generation",
+        )? as u32;
         let src = e.ctx.reg.file(index, gen)?;
         let slot = e.int(field::LEN, -1.0, (u32::MAX - 2) as f64, "targetSlot")?;
         let dest = if slot < 0 {
             types::DestinationSlot::auto_target()
         } else {
-            types::DestinationSlot::try_from_slot_target(slot as u32)
-                .map_err(|s| bad("ERR_OUT_OF_RANGE", format!("targetSlot {s} is out of range")))?
+            types::DestinationSlot::try_from_slot_target(slot as u32).map_err(|s| {
+                bad(
+                    "ERR_OUT_OF_RANGE",
+                    format!("targetSlot {s} is out of range"),
+                )
+            })?
         };
         opcode::MsgRingSendFd::new(types::Fd(ring_fd), types::Fixed(src), dest, ud).build()
     };
@@ -316,12 +409,21 @@ fn msg_ring(e: &mut Enc) -> Result<Sqe, OpError> {
 fn futex_word(e: &mut Enc, k: u32, off: f64, name: &str) -> Result<*const u32, OpError> {
     let (p, n) = e.buf_at(k)?;
     if !(off.is_finite() && off.fract() == 0.0 && off >= 0.0 && off + 4.0 <= n as f64) {
-        return Err(bad("ERR_OUT_OF_RANGE", format!("{name}: byte offset {off} leaves no 4-byte word in a buffer of {n} bytes")));
+        return Err(bad(
+            "ERR_OUT_OF_RANGE",
+            format!("{name}: byte offset {off} leaves no 4-byte word in a buffer of {n} bytes"),
+        ));
     }
     // SAFETY: off + 4 <= n: the word lies inside the buffer.
     let w = unsafe { p.add(off as usize) };
     if !(w as usize).is_multiple_of(4) {
-        return Err(bad("ERR_URING_UNALIGNED", format!("{name}: a futex word must be 4-byte aligned (address 0x{:x})", w as usize)));
+        return Err(bad(
+            "ERR_URING_UNALIGNED",
+            format!(
+                "{name}: a futex word must be 4-byte aligned (address 0x{:x})",
+                w as usize
+            ),
+        ));
     }
     Ok(w as *const u32)
 }
@@ -339,13 +441,24 @@ fn futex_flags(e: &Enc) -> Result<u32, OpError> {
 // OP_FLAGS: futex2 flags. The word is shared memory: never copied.
 fn futex(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(op)?;
-    e.only(0, if op == OP_FUTEX_WAIT { "futexWait" } else { "futexWake" })?;
+    e.only(
+        0,
+        if op == OP_FUTEX_WAIT {
+            "futexWait"
+        } else {
+            "futexWake"
+        },
+    )?;
     let flags = futex_flags(e)?;
     let mask = e.u32(field::AUX, "mask")? as u64;
     if mask == 0 {
         return Err(bad("ERR_OUT_OF_RANGE", "a futex mask of 0 matches nothing"));
     }
-    let val = if op == OP_FUTEX_WAIT { e.u32(field::OFF_LO, "expected")? as u64 } else { e.int(field::OFF_LO, 1.0, i32::MAX as f64, "count")? as u64 };
+    let val = if op == OP_FUTEX_WAIT {
+        e.u32(field::OFF_LO, "expected")? as u64
+    } else {
+        e.int(field::OFF_LO, 1.0, i32::MAX as f64, "count")? as u64
+    };
     let off = e.rec[field::BUF_OFF];
     let word = futex_word(e, 0, off, "word")?;
     Ok(if op == OP_FUTEX_WAIT {
@@ -362,10 +475,18 @@ fn futex_waitv(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_FUTEX_WAITV)?;
     e.only(0, "futexWaitv")?;
     let flags = futex_flags(e)?;
-    let n = e.int(field::LEN, 1.0, libc::FUTEX_WAITV_MAX as f64, "words.length")? as usize;
+    let n = e.int(
+        field::LEN,
+        1.0,
+        libc::FUTEX_WAITV_MAX as f64,
+        "words.length",
+    )? as usize;
     let (p, bytes) = e.buf_at(0)?;
     if bytes != n * 16 || !(p as usize).is_multiple_of(8) {
-        return Err(bad("ERR_INVALID_ARG_VALUE", "futexWaitv needs a Float64Array of (byte offset, expected) pairs, one per word"));
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            "futexWaitv needs a Float64Array of (byte offset, expected) pairs, one per word",
+        ));
     }
     // SAFETY: p is an 8-aligned buffer of exactly 2n f64s, alive for this call (it is read here only).
     let pairs: Vec<f64> = unsafe { std::slice::from_raw_parts(p as *const f64, 2 * n) }.to_vec();
@@ -373,12 +494,25 @@ fn futex_waitv(e: &mut Enc) -> Result<Sqe, OpError> {
     waitv.clear();
     for i in 0..n {
         let expected = pairs[2 * i + 1];
-        if !(expected.is_finite() && expected.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&expected)) {
+        if !(expected.is_finite()
+            && expected.fract() == 0.0
+            && (0.0..=u32::MAX as f64).contains(&expected))
+        {
             e.mem.waitv = waitv;
-            return Err(bad("ERR_OUT_OF_RANGE", format!("words[{i}].expected must be a 32-bit unsigned integer. Received {expected}")));
+            return Err(bad(
+                "ERR_OUT_OF_RANGE",
+                format!(
+                    "words[{i}].expected must be a 32-bit unsigned integer. Received {expected}"
+                ),
+            ));
         }
         match futex_word(e, 1 + i as u32, pairs[2 * i], &format!("words[{i}]")) {
-            Ok(w) => waitv.push(types::FutexWaitV::new().val(expected as u64).uaddr(w as u64).flags(flags)),
+            Ok(w) => waitv.push(
+                types::FutexWaitV::new()
+                    .val(expected as u64)
+                    .uaddr(w as u64)
+                    .flags(flags),
+            ),
             Err(err) => {
                 e.mem.waitv = waitv;
                 return Err(err);
@@ -394,15 +528,25 @@ fn futex_waitv(e: &mut Enc) -> Result<Sqe, OpError> {
 fn waitid(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_WAITID)?;
     e.only(0, "waitid")?;
-    let idtype = e.int(field::LEN, libc::P_ALL as f64, libc::P_PGID as f64, "idtype")? as libc::idtype_t;
+    let idtype = e.int(
+        field::LEN,
+        libc::P_ALL as f64,
+        libc::P_PGID as f64,
+        "idtype",
+    )? as libc::idtype_t;
     let id = e.int(field::FD, 0.0, i32::MAX as f64, "id")? as libc::id_t;
     let options = e.u32(field::OP_FLAGS, "options")?;
     only_flags(options, WAITID_OPTIONS, "waitid")?;
     if options & (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED) as u32 == 0 {
-        return Err(bad("ERR_INVALID_ARG_VALUE", "waitid needs at least one of exited, stopped, continued"));
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            "waitid needs at least one of exited, stopped, continued",
+        ));
     }
     let info = e.struct_at::<libc::siginfo_t>(0, "waitid's siginfo_t")?;
-    Ok(opcode::WaitId::new(idtype, id, options as libc::c_int).infop(info).build())
+    Ok(opcode::WaitId::new(idtype, id, options as libc::c_int)
+        .infop(info)
+        .build())
 }
 
 // EPOLL_CTL. FD: the epoll fd (a process fd: the kernel passes the number to epoll_ctl, so a
@@ -414,11 +558,19 @@ fn epoll_ctl(e: &mut Enc) -> Result<Sqe, OpError> {
     e.only(0, "epollCtl")?;
     let epfd = e.raw_fd(field::FD, "epfd")?;
     let fd = e.raw_fd(field::OFF_LO, "fd")?;
-    let op = e.int(field::LEN, libc::EPOLL_CTL_ADD as f64, libc::EPOLL_CTL_MOD as f64, "epoll op")? as i32;
+    let op = e.int(
+        field::LEN,
+        libc::EPOLL_CTL_ADD as f64,
+        libc::EPOLL_CTL_MOD as f64,
+        "epoll op",
+    )? as i32;
     let events = e.u32(field::OP_FLAGS, "events")?;
     let lo = e.u32(field::BUF_OFF, "data")? as u64;
     let hi = e.u32(field::AUX, "data")? as u64;
-    e.mem.epoll = libc::epoll_event { events, u64: (hi << 32) | lo };
+    e.mem.epoll = libc::epoll_event {
+        events,
+        u64: (hi << 32) | lo,
+    };
     let ev = &e.mem.epoll as *const libc::epoll_event as *const types::epoll_event;
     Ok(opcode::EpollCtl::new(types::Fd(epfd), types::Fd(fd), op, ev).build())
 }
@@ -431,8 +583,16 @@ fn epoll_wait(e: &mut Enc) -> Result<Sqe, OpError> {
     let max = e.int(field::LEN, 1.0, EPOLL_MAX_EVENTS as f64, "maxEvents")? as u32;
     let (p, n) = e.buf_at(0)?;
     let size = std::mem::size_of::<libc::epoll_event>();
-    if n < max as usize * size || !(p as usize).is_multiple_of(std::mem::align_of::<libc::epoll_event>()) {
-        return Err(bad("ERR_INVALID_ARG_VALUE", format!("epollWait needs {} bytes for {max} events of {size} bytes", max as usize * size)));
+    if n < max as usize * size
+        || !(p as usize).is_multiple_of(std::mem::align_of::<libc::epoll_event>())
+    {
+        return Err(bad(
+            "ERR_INVALID_ARG_VALUE",
+            format!(
+                "epollWait needs {} bytes for {max} events of {size} bytes",
+                max as usize * size
+            ),
+        ));
     }
     let events = p as *mut types::epoll_event;
     Ok(match e.target()? {
@@ -460,12 +620,21 @@ fn provide_buffers(e: &mut Enc) -> Result<Sqe, OpError> {
     let size = e.int(field::LEN, 1.0, i32::MAX as f64, "size")? as u64;
     let bid = e.int(field::OFF_LO, 0.0, u16::MAX as f64, "startId")? as u64;
     if bid + count > 1 << 16 {
-        return Err(bad("ERR_OUT_OF_RANGE", format!("buffer ids {bid}..{} go beyond 65535", bid + count - 1)));
+        return Err(bad(
+            "ERR_OUT_OF_RANGE",
+            format!("buffer ids {bid}..{} go beyond 65535", bid + count - 1),
+        ));
     }
     let off = e.int(field::BUF_OFF, 0.0, 9007199254740991.0, "bufferOffset")? as u64;
     let (p, n) = e.buf_at(0)?;
     if off > n as u64 || count * size > n as u64 - off {
-        return Err(bad("ERR_OUT_OF_RANGE", format!("{count} buffers of {size} bytes do not fit {} bytes", n as u64 - off.min(n as u64))));
+        return Err(bad(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "{count} buffers of {size} bytes do not fit {} bytes",
+                n as u64 - off.min(n as u64)
+            ),
+        ));
     }
     // SAFETY: off <= n: inside (or one past) the buffer.
     let base = unsafe { p.add(off as usize) };
@@ -490,7 +659,10 @@ mod tests {
     struct Bufs(Vec<Vec<u8>>);
     impl Buffers for Bufs {
         fn bytes(&mut self, index: u32) -> Result<(*mut u8, usize), OpError> {
-            let b = self.0.get_mut(index as usize).ok_or_else(|| OpError::new("ERR_INVALID_ARG_VALUE", "no such buffer"))?;
+            let b = self
+                .0
+                .get_mut(index as usize)
+                .ok_or_else(|| OpError::new("ERR_INVALID_ARG_VALUE", "no such buffer"))?;
             Ok((b.as_mut_ptr(), b.len()))
         }
         fn list(&mut self, _: u32, _: &mut Vec<libc::iovec>) -> Result<(), OpError> {
@@ -508,7 +680,16 @@ mod tests {
     fn run(r: &[f64], b: &mut Bufs, kernel: (u32, u32)) -> Result<squeue::Encoded, OpError> {
         let reg = Registrar::default();
         let sup = vec![true; 64];
-        squeue::encode(r, b, &mut SlotMem::default(), &Ctx { reg: &reg, supported: &sup, kernel })
+        squeue::encode(
+            r,
+            b,
+            &mut SlotMem::default(),
+            &Ctx {
+                reg: &reg,
+                supported: &sup,
+                kernel,
+            },
+        )
     }
 
     fn code(r: &[f64], b: &mut Bufs) -> &'static str {
@@ -534,13 +715,19 @@ mod tests {
         r[field::OP_FLAGS] = TIMEOUT_UPDATE as f64; // not a flag of TIMEOUT itself
         assert_eq!(code(&r, &mut b), "ERR_INVALID_ARG_VALUE");
         r[field::OP_FLAGS] = TIMEOUT_MULTISHOT as f64;
-        assert_eq!(run(&r, &mut b, (6, 3)).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            run(&r, &mut b, (6, 3)).err().unwrap().code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
         let mut u = rec(OP_TIMEOUT_REMOVE);
         u[field::AUX] = -1.0;
         u[field::OP_FLAGS] = LINK_TIMEOUT_UPDATE as f64; // without TIMEOUT_UPDATE the kernel would remove
         assert_eq!(code(&u, &mut b), "ERR_INVALID_ARG_VALUE");
         u[field::OP_FLAGS] = (TIMEOUT_UPDATE | LINK_TIMEOUT_UPDATE) as f64;
-        assert_eq!(run(&u, &mut b, (5, 14)).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            run(&u, &mut b, (5, 14)).err().unwrap().code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
         let mut sqe = run(&u, &mut b, (6, 18)).unwrap().sqe;
         patch_sqe(&mut sqe, |raw| {
             assert_eq!(raw.op_flags, TIMEOUT_UPDATE | LINK_TIMEOUT_UPDATE);
@@ -565,7 +752,10 @@ mod tests {
         assert_eq!(code(&r, &mut b), "ERR_INVALID_ARG_VALUE");
         r[field::OP_FLAGS] = CANCEL_OP as f64;
         r[field::LEN] = 22.0;
-        assert_eq!(run(&r, &mut b, (6, 5)).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            run(&r, &mut b, (6, 5)).err().unwrap().code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
         let mut sqe = run(&r, &mut b, (6, 6)).unwrap().sqe;
         patch_sqe(&mut sqe, |raw| {
             assert_eq!(raw.len, 22);
@@ -606,7 +796,9 @@ mod tests {
         use crate::cqueue::{CQE_STRIDE, H_COUNT, MIRROR_HEADER};
         use crate::ring::{Batch, Ring, Wait};
         use std::os::fd::AsRawFd;
-        let Ok(mut r) = Ring::<()>::new(&crate::setup::SetupOptions::new(8)) else { return };
+        let Ok(mut r) = Ring::<()>::new(&crate::setup::SetupOptions::new(8)) else {
+            return;
+        };
         let p = r.probe().unwrap();
         if !p.supports(OP_EPOLL_CTL) || !p.supports(OP_EPOLL_WAIT) {
             return;
@@ -631,9 +823,29 @@ mod tests {
         st[STRIDE + field::BUF] = 0.0;
         let mut b = Bufs(vec![vec![0; 4 * std::mem::size_of::<libc::epoll_event>()]]);
         let mut m = vec![0i32; MIRROR_HEADER + 8 * CQE_STRIDE];
-        r.submit(Batch { staging: &st, count: 2, bufs: &mut b, keep: None }, Wait { min: 2, timeout: Some(std::time::Duration::from_secs(5)) }, &mut m).unwrap();
+        r.submit(
+            Batch {
+                staging: &st,
+                count: 2,
+                bufs: &mut b,
+                keep: None,
+            },
+            Wait {
+                min: 2,
+                timeout: Some(std::time::Duration::from_secs(5)),
+            },
+            &mut m,
+        )
+        .unwrap();
         assert_eq!(m[H_COUNT], 2);
-        let res: Vec<(i32, i32)> = (0..2).map(|i| (m[MIRROR_HEADER + i * CQE_STRIDE], m[MIRROR_HEADER + i * CQE_STRIDE + 1])).collect();
+        let res: Vec<(i32, i32)> = (0..2)
+            .map(|i| {
+                (
+                    m[MIRROR_HEADER + i * CQE_STRIDE],
+                    m[MIRROR_HEADER + i * CQE_STRIDE + 1],
+                )
+            })
+            .collect();
         assert_eq!(res, vec![(0, 0), (1, 1)], "add ok, one event");
         // SAFETY: the kernel wrote one epoll_event at the start of the buffer (read unaligned: packed on x86).
         let ev = unsafe { std::ptr::read_unaligned(b.0[0].as_ptr() as *const libc::epoll_event) };

@@ -31,10 +31,10 @@
 //! when OP_FLAGS has SPLICE_F_FD_IN_FIXED (its generation in BUF_GEN). dirfds are process fds or
 //! AT_FDCWD: the kernel takes no fixed file for path-based ops.
 
-use crate::squeue::{field, with_fd, Enc, OpError, Target, FX_DIRECT, FX_FD, FX_GROUP, AT_FDCWD};
+use crate::squeue::{field, with_fd, Enc, OpError, Target, AT_FDCWD, FX_DIRECT, FX_FD, FX_GROUP};
+use io_uring::opcode;
 use io_uring::squeue::Entry as Sqe;
 use io_uring::types::{DestinationSlot, Fd, OpenHow};
-use io_uring::opcode;
 
 pub const OP_SYNC_FILE_RANGE: u8 = 8;
 pub const OP_FALLOCATE: u8 = 17;
@@ -65,15 +65,19 @@ pub const XATTR_NAME_MAX: usize = 255;
 pub const XATTR_SIZE_MAX: usize = 65536;
 /// SPLICE_F_FD_IN_FIXED (include/uapi/linux/io_uring.h): fd_in is a fixed-file index.
 const SPLICE_F_FD_IN_FIXED: u32 = 1 << 31;
-const SPLICE_FLAGS: u32 = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MORE | libc::SPLICE_F_GIFT;
+const SPLICE_FLAGS: u32 =
+    libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MORE | libc::SPLICE_F_GIFT;
 /// O_NOTIFICATION_PIPE is O_EXCL (include/uapi/linux/watch_queue.h).
 const PIPE_FLAGS: i32 = libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_EXCL;
 /// IORING_FILE_INDEX_ALLOC as the offset of FILES_UPDATE: the kernel picks free slots (5.19).
 const FILE_INDEX_ALLOC: i32 = -1;
 /// IORING_REGISTER_FILES_SKIP: leave a slot as it is (5.12).
 const FILES_SKIP: i32 = -2;
-const STATX_AT_FLAGS: u32 =
-    (libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT | libc::AT_EMPTY_PATH | libc::AT_STATX_FORCE_SYNC | libc::AT_STATX_DONT_SYNC) as u32;
+const STATX_AT_FLAGS: u32 = (libc::AT_SYMLINK_NOFOLLOW
+    | libc::AT_NO_AUTOMOUNT
+    | libc::AT_EMPTY_PATH
+    | libc::AT_STATX_FORCE_SYNC
+    | libc::AT_STATX_DONT_SYNC) as u32;
 const RESOLVE_ALL: u64 = libc::RESOLVE_NO_XDEV
     | libc::RESOLVE_NO_MAGICLINKS
     | libc::RESOLVE_NO_SYMLINKS
@@ -112,7 +116,6 @@ fn err(code: &'static str, message: impl Into<String>) -> OpError {
     OpError::new(code, message)
 }
 
-
 /// A 64-bit file position of OFF_LO/OFF_HI that must not be -1 ("current position").
 fn position(e: &Enc, name: &str) -> Result<u64, OpError> {
     let lo = e.int(field::OFF_LO, 0.0, u32::MAX as f64, name)? as u64;
@@ -121,14 +124,25 @@ fn position(e: &Enc, name: &str) -> Result<u64, OpError> {
 }
 
 /// The NUL-terminated string at BUF + k; empty only when `empty_ok` (AT_EMPTY_PATH).
-fn path_at(e: &mut Enc, k: u32, empty_ok: bool, name: &str) -> Result<*const libc::c_char, OpError> {
+fn path_at(
+    e: &mut Enc,
+    k: u32,
+    empty_ok: bool,
+    name: &str,
+) -> Result<*const libc::c_char, OpError> {
     let (p, n) = e.buf_at(k)?;
     // SAFETY: p..p+n is the live bytes of the batch's buffer k.
     let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, n) };
     match bytes.iter().position(|&b| b == 0) {
-        Some(0) if !empty_ok => Err(err("ERR_INVALID_ARG_VALUE", format!("{name} is empty (an empty path needs AT_EMPTY_PATH)"))),
+        Some(0) if !empty_ok => Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            format!("{name} is empty (an empty path needs AT_EMPTY_PATH)"),
+        )),
         Some(_) => Ok(p as *const libc::c_char),
-        None => Err(err("ERR_INVALID_ARG_VALUE", format!("{name} must end with a NUL byte"))),
+        None => Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            format!("{name} must end with a NUL byte"),
+        )),
     }
 }
 
@@ -149,14 +163,24 @@ fn xattr_value(e: &mut Enc, k: u32) -> Result<(*mut libc::c_void, u32), OpError>
     if n > XATTR_SIZE_MAX {
         return Err(err("ERR_OUT_OF_RANGE", format!("The value of \"value.byteLength\" is out of range. It must be <= {XATTR_SIZE_MAX}. Received {n}")));
     }
-    Ok((if n == 0 { std::ptr::null_mut() } else { p.cast() }, n as u32))
+    Ok((
+        if n == 0 {
+            std::ptr::null_mut()
+        } else {
+            p.cast()
+        },
+        n as u32,
+    ))
 }
 
 /// A flags word that must be a subset of `allowed`.
 fn bits(e: &Enc, allowed: u32, name: &str) -> Result<u32, OpError> {
     let f = e.u32(field::OP_FLAGS, name)?;
     if f & !allowed != 0 {
-        return Err(err("ERR_INVALID_ARG_VALUE", format!("{name} 0x{f:x} has unknown bits 0x{:x}", f & !allowed)));
+        return Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            format!("{name} 0x{f:x} has unknown bits 0x{:x}", f & !allowed),
+        ));
     }
     Ok(f)
 }
@@ -177,7 +201,10 @@ fn fd_in(e: &Enc) -> Result<(Target, u32), OpError> {
     if flags & SPLICE_F_FD_IN_FIXED != 0 {
         let index = e.int(field::AUX, 0.0, u32::MAX as f64, "fdIn")? as u32;
         let gen = e.int(field::BUF_GEN, 0.0, 0x7fff_ffff as f64, "fdIn generation")? as u32;
-        Ok((Target::Fixed(e.ctx.reg.file(index, gen)?), flags & !SPLICE_F_FD_IN_FIXED))
+        Ok((
+            Target::Fixed(e.ctx.reg.file(index, gen)?),
+            flags & !SPLICE_F_FD_IN_FIXED,
+        ))
     } else {
         Ok((Target::Fd(e.raw_fd(field::AUX, "fdIn")?), flags))
     }
@@ -186,7 +213,11 @@ fn fd_in(e: &Enc) -> Result<(Target, u32), OpError> {
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 { p as usize } else { 4096 }
+    if p > 0 {
+        p as usize
+    } else {
+        4096
+    }
 }
 
 /// Builds the SQE of `op` if it belongs to this family; None otherwise.
@@ -225,9 +256,14 @@ fn sync_file_range(e: &mut Enc) -> Result<Sqe, OpError> {
     let t = e.target()?;
     let off = position(e, "offset")?;
     let n = e.u32(field::LEN, "nbytes")?;
-    let all = libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+    let all = libc::SYNC_FILE_RANGE_WAIT_BEFORE
+        | libc::SYNC_FILE_RANGE_WRITE
+        | libc::SYNC_FILE_RANGE_WAIT_AFTER;
     let f = bits(e, all, "flags")?;
-    Ok(with_fd!(t, |x| opcode::SyncFileRange::new(x, n).offset(off).flags(f).build()))
+    Ok(with_fd!(t, |x| opcode::SyncFileRange::new(x, n)
+        .offset(off)
+        .flags(f)
+        .build()))
 }
 
 /// FD = fd, OFF = offset (>= 0), LEN = len (>= 1), OP_FLAGS = FALLOC_FL_* mode (the kernel
@@ -239,7 +275,10 @@ fn fallocate(e: &mut Enc) -> Result<Sqe, OpError> {
     let off = position(e, "offset")?;
     let len = e.int(field::LEN, 1.0, MAX_SAFE, "len")? as u64;
     let mode = e.int(field::OP_FLAGS, 0.0, 0xff as f64, "mode")? as i32;
-    Ok(with_fd!(t, |x| opcode::Fallocate::new(x, len).offset(off).mode(mode).build()))
+    Ok(with_fd!(t, |x| opcode::Fallocate::new(x, len)
+        .offset(off)
+        .mode(mode)
+        .build()))
 }
 
 /// FD = fd, OFF = offset (>= 0), LEN = len (0 = to the end of the file; beyond u32 it goes in
@@ -250,12 +289,25 @@ fn fadvise(e: &mut Enc) -> Result<Sqe, OpError> {
     let t = e.target()?;
     let off = position(e, "offset")?;
     let len = e.int(field::LEN, 0.0, MAX_SAFE, "len")? as u64;
-    let advice = e.int(field::OP_FLAGS, 0.0, libc::POSIX_FADV_NOREUSE as f64, "advice")? as i32;
+    let advice = e.int(
+        field::OP_FLAGS,
+        0.0,
+        libc::POSIX_FADV_NOREUSE as f64,
+        "advice",
+    )? as i32;
     if len <= u32::MAX as u64 {
-        return Ok(with_fd!(t, |x| opcode::Fadvise::new(x, len as libc::off_t, advice).offset(off).build()));
+        return Ok(with_fd!(t, |x| opcode::Fadvise::new(
+            x,
+            len as libc::off_t,
+            advice
+        )
+        .offset(off)
+        .build()));
     }
     e.ctx.need_kernel("6.11", "fadvise of more than 4 GiB")?;
-    let mut sqe = with_fd!(t, |x| opcode::Fadvise::new(x, 0, advice).offset(off).build());
+    let mut sqe = with_fd!(t, |x| opcode::Fadvise::new(x, 0, advice)
+        .offset(off)
+        .build());
     crate::squeue::patch_sqe(&mut sqe, |r| r.addr = len);
     Ok(sqe)
 }
@@ -269,7 +321,10 @@ fn madvise(e: &mut Enc) -> Result<Sqe, OpError> {
     let advice = e.int(field::OP_FLAGS, 0.0, i32::MAX as f64, "advice")? as i32;
     let dropping = MADV_DROPPING.contains(&advice);
     if !dropping && !MADV_KEEPING.contains(&advice) {
-        return Err(err("ERR_INVALID_ARG_VALUE", format!("madvise advice {advice} is not allowed on JavaScript memory")));
+        return Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            format!("madvise advice {advice} is not allowed on JavaScript memory"),
+        ));
     }
     let (p, n) = e.buf_at(0)?;
     let page = page_size();
@@ -288,7 +343,9 @@ fn madvise(e: &mut Enc) -> Result<Sqe, OpError> {
         }
     }
     if n <= u32::MAX as usize {
-        return Ok(opcode::Madvise::new(p as *const libc::c_void, n as libc::off_t, advice).build());
+        return Ok(
+            opcode::Madvise::new(p as *const libc::c_void, n as libc::off_t, advice).build(),
+        );
     }
     e.ctx.need_kernel("6.11", "madvise of more than 4 GiB")?;
     let mut sqe = opcode::Madvise::new(p as *const libc::c_void, 0, advice).build();
@@ -316,7 +373,10 @@ fn openat2(e: &mut Enc) -> Result<Sqe, OpError> {
     let mode = e.int(field::AUX, 0.0, 0o7777 as f64, "mode")? as u64;
     let resolve = e.int(field::LEN, 0.0, RESOLVE_ALL as f64, "resolve")? as u64;
     if resolve & !RESOLVE_ALL != 0 {
-        return Err(err("ERR_INVALID_ARG_VALUE", format!("resolve 0x{resolve:x} has unknown bits")));
+        return Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            format!("resolve 0x{resolve:x} has unknown bits"),
+        ));
     }
     if resolve & libc::RESOLVE_CACHED != 0 {
         e.ctx.need_kernel("5.12", "openat2 with RESOLVE_CACHED")?;
@@ -325,7 +385,10 @@ fn openat2(e: &mut Enc) -> Result<Sqe, OpError> {
     let how = &e.mem.how as *const OpenHow;
     let mut b = opcode::OpenAt2::new(Fd(dirfd), path, how);
     if e.bits & FX_DIRECT != 0 {
-        e.ctx.need_kernel("5.19", "openat2 into a direct descriptor (IORING_FILE_INDEX_ALLOC)")?;
+        e.ctx.need_kernel(
+            "5.19",
+            "openat2 into a direct descriptor (IORING_FILE_INDEX_ALLOC)",
+        )?;
         b = b.file_index(Some(DestinationSlot::auto_target()));
         e.effect = crate::squeue::Effect::DirectAlloc;
     }
@@ -343,7 +406,10 @@ fn statx(e: &mut Enc) -> Result<Sqe, OpError> {
     let mask = e.int(field::LEN, 0.0, i32::MAX as f64, "mask")? as u32;
     const _: () = assert!(std::mem::size_of::<libc::statx>() == 256);
     let out = e.struct_at::<libc::statx>(1, "the statx buffer")?;
-    Ok(opcode::Statx::new(Fd(dirfd), path, out.cast()).flags(flags as i32).mask(mask).build())
+    Ok(opcode::Statx::new(Fd(dirfd), path, out.cast())
+        .flags(flags as i32)
+        .mask(mask)
+        .build())
 }
 
 /// FD = olddirfd, AUX = newdirfd, BUF = oldpath, BUF+1 = newpath, OP_FLAGS = RENAME_*.
@@ -354,8 +420,14 @@ fn renameat(e: &mut Enc) -> Result<Sqe, OpError> {
     let new_dir = aux_dirfd(e, "newdirfd")?;
     let old = path_at(e, 0, false, "oldpath")?;
     let new = path_at(e, 1, false, "newpath")?;
-    let f = bits(e, libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT, "flags")?;
-    Ok(opcode::RenameAt::new(Fd(old_dir), old, Fd(new_dir), new).flags(f).build())
+    let f = bits(
+        e,
+        libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT,
+        "flags",
+    )?;
+    Ok(opcode::RenameAt::new(Fd(old_dir), old, Fd(new_dir), new)
+        .flags(f)
+        .build())
 }
 
 /// FD = dirfd, BUF = path, OP_FLAGS = 0 or AT_REMOVEDIR.
@@ -365,7 +437,9 @@ fn unlinkat(e: &mut Enc) -> Result<Sqe, OpError> {
     let dirfd = e.dirfd(field::FD, "dirfd")?;
     let path = path_at(e, 0, false, "path")?;
     let f = bits(e, libc::AT_REMOVEDIR as u32, "flags")?;
-    Ok(opcode::UnlinkAt::new(Fd(dirfd), path).flags(f as i32).build())
+    Ok(opcode::UnlinkAt::new(Fd(dirfd), path)
+        .flags(f as i32)
+        .build())
 }
 
 /// FD = dirfd, BUF = path, AUX = mode.
@@ -395,29 +469,43 @@ fn linkat(e: &mut Enc) -> Result<Sqe, OpError> {
     e.only(0, "linkat")?;
     let old_dir = e.dirfd(field::FD, "olddirfd")?;
     let new_dir = aux_dirfd(e, "newdirfd")?;
-    let f = bits(e, (libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) as u32, "flags")?;
+    let f = bits(
+        e,
+        (libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) as u32,
+        "flags",
+    )?;
     let old = path_at(e, 0, f & libc::AT_EMPTY_PATH as u32 != 0, "oldpath")?;
     let new = path_at(e, 1, false, "newpath")?;
-    Ok(opcode::LinkAt::new(Fd(old_dir), old, Fd(new_dir), new).flags(f as i32).build())
+    Ok(opcode::LinkAt::new(Fd(old_dir), old, Fd(new_dir), new)
+        .flags(f as i32)
+        .build())
 }
 
 /// fsetxattr: FD = fd, BUF = name, BUF+1 = value. setxattr: BUF = name, BUF+1 = value, BUF+2 =
 /// path. OP_FLAGS = XATTR_CREATE | XATTR_REPLACE.
 fn setxattr(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(op)?;
-    let f = bits(e, (libc::XATTR_CREATE | libc::XATTR_REPLACE) as u32, "flags")? as i32;
+    let f = bits(
+        e,
+        (libc::XATTR_CREATE | libc::XATTR_REPLACE) as u32,
+        "flags",
+    )? as i32;
     if op == OP_FSETXATTR {
         e.only(FX_FD, "fsetxattr")?;
         let t = e.target()?;
         let name = xattr_name(e, 0)?;
         let (value, len) = xattr_value(e, 1)?;
-        return Ok(with_fd!(t, |x| opcode::FSetXattr::new(x, name, value, len).flags(f).build()));
+        return Ok(with_fd!(t, |x| opcode::FSetXattr::new(x, name, value, len)
+            .flags(f)
+            .build()));
     }
     e.only(0, "setxattr")?;
     let name = xattr_name(e, 0)?;
     let (value, len) = xattr_value(e, 1)?;
     let path = path_at(e, 2, false, "path")?;
-    Ok(opcode::SetXattr::new(name, value, path, len).flags(f).build())
+    Ok(opcode::SetXattr::new(name, value, path, len)
+        .flags(f)
+        .build())
 }
 
 /// fgetxattr: FD = fd, BUF = name, BUF+1 = the op's value buffer. getxattr: BUF = name, BUF+1 =
@@ -456,7 +544,11 @@ fn splice(e: &mut Enc) -> Result<Sqe, OpError> {
     let off_out = e.offset()? as i64;
     let off_in = e.int(field::BUF_OFF, -1.0, MAX_SAFE, "offIn")?;
     let len = e.u32(field::LEN, "len")?;
-    Ok(with_fds!(inp, out, |i, o| opcode::Splice::new(i, off_in, o, off_out, len).flags(flags).build()))
+    Ok(with_fds!(inp, out, |i, o| opcode::Splice::new(
+        i, off_in, o, off_out, len
+    )
+    .flags(flags)
+    .build()))
 }
 
 /// FD = fdOut, AUX = fdIn (as for splice), LEN = len (u32), OP_FLAGS = SPLICE_F_*.
@@ -466,7 +558,9 @@ fn tee(e: &mut Enc) -> Result<Sqe, OpError> {
     let out = e.target()?;
     let (inp, flags) = fd_in(e)?;
     let len = e.u32(field::LEN, "len")?;
-    Ok(with_fds!(inp, out, |i, o| opcode::Tee::new(i, o, len).flags(flags).build()))
+    Ok(with_fds!(inp, out, |i, o| opcode::Tee::new(i, o, len)
+        .flags(flags)
+        .build()))
 }
 
 /// BUF = the op's two-int output (the kernel writes [read end, write end]), OP_FLAGS = pipe2(2)
@@ -477,7 +571,10 @@ fn pipe(e: &mut Enc) -> Result<Sqe, OpError> {
     let flags = bits(e, PIPE_FLAGS as u32, "flags")?;
     let fds = e.struct_at::<[libc::c_int; 2]>(0, "the pipe's fd pair")?;
     let slot = (e.bits & FX_DIRECT != 0).then(DestinationSlot::auto_target);
-    Ok(opcode::Pipe::new(fds.cast()).flags(flags).file_index(slot).build())
+    Ok(opcode::Pipe::new(fds.cast())
+        .flags(flags)
+        .file_index(slot)
+        .build())
 }
 
 /// FD = fd (pollable: a pipe, socket, ...), FX_GROUP with BUF = group id / BUF_GEN, OFF = offset or
@@ -486,13 +583,18 @@ fn read_multishot(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_READ_MULTISHOT)?;
     e.only(FX_FD | FX_GROUP, "readMultishot")?;
     if e.bits & FX_GROUP == 0 {
-        return Err(err("ERR_INVALID_ARG_VALUE", "readMultishot needs a buffer group"));
+        return Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            "readMultishot needs a buffer group",
+        ));
     }
     let t = e.target()?;
     let off = e.offset()?;
     let (id, _size) = e.select()?;
     // sqe->len must be 0: each read fills at most the buffer the kernel picks (EINVAL otherwise).
-    Ok(with_fd!(t, |x| opcode::ReadMulti::new(x, 0, id).offset(off).build()))
+    Ok(with_fd!(t, |x| opcode::ReadMulti::new(x, 0, id)
+        .offset(off)
+        .build()))
 }
 
 /// BUF = the op's i32 array of fds (LEN of them), AUX = first slot, or -1: the kernel picks free
@@ -501,27 +603,52 @@ fn read_multishot(e: &mut Enc) -> Result<Sqe, OpError> {
 fn files_update(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_FILES_UPDATE)?;
     e.only(0, "filesUpdate")?;
-    let count = e.int(field::LEN, 1.0, crate::registrar::MAX_FILES as f64, "fds.length")? as usize;
-    let offset = e.int(field::AUX, -1.0, (crate::registrar::MAX_FILES - 1) as f64, "offset")? as i32;
+    let count = e.int(
+        field::LEN,
+        1.0,
+        crate::registrar::MAX_FILES as f64,
+        "fds.length",
+    )? as usize;
+    let offset = e.int(
+        field::AUX,
+        -1.0,
+        (crate::registrar::MAX_FILES - 1) as f64,
+        "offset",
+    )? as i32;
     let (p, n) = e.buf_at(0)?;
     if n != count * 4 || !(p as usize).is_multiple_of(4) {
-        return Err(err("ERR_INVALID_ARG_VALUE", format!("filesUpdate needs an Int32Array of {count} fds")));
+        return Err(err(
+            "ERR_INVALID_ARG_VALUE",
+            format!("filesUpdate needs an Int32Array of {count} fds"),
+        ));
     }
     // SAFETY: p is 4-aligned with n = count * 4 live bytes of the batch's buffer.
     let fds = unsafe { std::slice::from_raw_parts(p as *const i32, count) };
     let reg = e.ctx.reg;
     if !reg.file_table {
-        return Err(err("ERR_URING_NOT_REGISTERED", "filesUpdate needs a file table (registerFiles or reserveFiles)"));
+        return Err(err(
+            "ERR_URING_NOT_REGISTERED",
+            "filesUpdate needs a file table (registerFiles or reserveFiles)",
+        ));
     }
     if offset == FILE_INDEX_ALLOC {
-        e.ctx.need_kernel("5.19", "filesUpdate into free slots (IORING_FILE_INDEX_ALLOC)")?;
+        e.ctx.need_kernel(
+            "5.19",
+            "filesUpdate into free slots (IORING_FILE_INDEX_ALLOC)",
+        )?;
         if let Some(i) = fds.iter().position(|&f| f < 0) {
             return Err(err("ERR_OUT_OF_RANGE", format!("The value of \"fds[{i}]\" is out of range. It must be a file descriptor >= 0 when the kernel picks the slots. Received {}", fds[i])));
         }
     } else {
         let end = offset as usize + count;
         if end > reg.files.len() {
-            return Err(err("ERR_OUT_OF_RANGE", format!("slots {offset}..{end} are outside the file table of {} slots", reg.files.len())));
+            return Err(err(
+                "ERR_OUT_OF_RANGE",
+                format!(
+                    "slots {offset}..{end} are outside the file table of {} slots",
+                    reg.files.len()
+                ),
+            ));
         }
         if let Some(i) = (offset as usize..end).find(|&i| reg.files[i] != 0) {
             return Err(err("ERR_INVALID_ARG_VALUE", format!("slot {i} holds a RegisteredFd; filesUpdate only fills slots no handle names (use registrar.updateFile / unregister for those)")));
@@ -530,10 +657,13 @@ fn files_update(e: &mut Enc) -> Result<Sqe, OpError> {
             return Err(err("ERR_OUT_OF_RANGE", format!("The value of \"fds[{i}]\" is out of range. It must be a file descriptor, -1 (empty the slot) or -2 (skip it). Received {}", fds[i])));
         }
         if fds.contains(&FILES_SKIP) {
-            e.ctx.need_kernel("5.12", "filesUpdate with -2 (IORING_REGISTER_FILES_SKIP)")?;
+            e.ctx
+                .need_kernel("5.12", "filesUpdate with -2 (IORING_REGISTER_FILES_SKIP)")?;
         }
     }
-    Ok(opcode::FilesUpdate::new(p as *const i32, count as u32).offset(offset).build())
+    Ok(opcode::FilesUpdate::new(p as *const i32, count as u32)
+        .offset(offset)
+        .build())
 }
 
 #[cfg(test)]
@@ -551,7 +681,9 @@ mod tests {
             for b in list {
                 let mut w = vec![0u64; b.len().div_ceil(8).max(1)];
                 // SAFETY: w has at least b.len() bytes.
-                unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), w.as_mut_ptr().cast::<u8>(), b.len()) };
+                unsafe {
+                    std::ptr::copy_nonoverlapping(b.as_ptr(), w.as_mut_ptr().cast::<u8>(), b.len())
+                };
                 words.push(w);
                 lens.push(b.len());
             }
@@ -578,8 +710,14 @@ mod tests {
 
     fn run(r: &[f64], b: &mut Bufs, reg: &Registrar) -> Result<(), &'static str> {
         let sup = vec![true; 64];
-        let ctx = Ctx { reg, supported: &sup, kernel: (6, 18) };
-        encode_entry(r, b, &mut SlotMem::default(), &ctx).map(|_| ()).map_err(|e| e.code)
+        let ctx = Ctx {
+            reg,
+            supported: &sup,
+            kernel: (6, 18),
+        };
+        encode_entry(r, b, &mut SlotMem::default(), &ctx)
+            .map(|_| ())
+            .map_err(|e| e.code)
     }
 
     #[test]
@@ -594,7 +732,11 @@ mod tests {
         let mut b = Bufs::new(&[b"/tmp", &[0; 256]]);
         assert_eq!(run(&r, &mut b, &reg), Err("ERR_INVALID_ARG_VALUE"));
         let mut b = Bufs::new(&[b"/tmp\0", &[0; 255]]);
-        assert_eq!(run(&r, &mut b, &reg), Err("ERR_INVALID_ARG_VALUE"), "a short statx buffer");
+        assert_eq!(
+            run(&r, &mut b, &reg),
+            Err("ERR_INVALID_ARG_VALUE"),
+            "a short statx buffer"
+        );
         r[field::OP_FLAGS] = 1.0; // not an AT_* flag statx takes
         let mut b = Bufs::new(&[b"/tmp\0", &[0; 256]]);
         assert_eq!(run(&r, &mut b, &reg), Err("ERR_INVALID_ARG_VALUE"));
@@ -693,6 +835,10 @@ mod tests {
         assert_eq!(run(&r, &mut b, &reg), Err("ERR_OUT_OF_RANGE"));
         r[field::LEN] = 3.0;
         r[field::AUX] = 0.0;
-        assert_eq!(run(&r, &mut b, &reg), Err("ERR_INVALID_ARG_VALUE"), "count and array length differ");
+        assert_eq!(
+            run(&r, &mut b, &reg),
+            Err("ERR_INVALID_ARG_VALUE"),
+            "count and array length differ"
+        );
     }
 }

@@ -49,7 +49,6 @@ const SOCKET_URING_OP_SIOCOUTQ: u32 = 1;
 const SOCKET_URING_OP_GETSOCKOPT: u32 = 2;
 const SOCKET_URING_OP_SETSOCKOPT: u32 = 3;
 
-
 /// Builds the SQE of `op` if it belongs to this family; None otherwise.
 pub fn encode(op: u8, e: &mut Enc) -> Option<Result<Sqe, OpError>> {
     let r = match op {
@@ -70,7 +69,10 @@ pub fn encode(op: u8, e: &mut Enc) -> Option<Result<Sqe, OpError>> {
 /// The ioprio field carries op flags on net ops: no I/O priority.
 fn no_ioprio(e: &Enc, what: &str) -> Result<(), OpError> {
     if e.ioprio != 0 {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("{what} takes no ioprio: the SQE's ioprio field carries its flags")));
+        return Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            format!("{what} takes no ioprio: the SQE's ioprio field carries its flags"),
+        ));
     }
     Ok(())
 }
@@ -81,8 +83,17 @@ fn msg_flags(e: &Enc) -> Result<u32, OpError> {
 
 /// A sockaddr the kernel reads: `len` bytes at `p`, whose family matches its length
 /// (AF_INET 16 bytes, AF_INET6 28, AF_UNIX 2 to 110).
-pub fn sockaddr(p: *const u8, len: usize, what: &str) -> Result<(*const libc::sockaddr, libc::socklen_t), OpError> {
-    let bad = |why: String| Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("{what} is not a socket address: {why}")));
+pub fn sockaddr(
+    p: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<(*const libc::sockaddr, libc::socklen_t), OpError> {
+    let bad = |why: String| {
+        Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            format!("{what} is not a socket address: {why}"),
+        ))
+    };
     if len < 2 {
         return bad(format!("{len} bytes"));
     }
@@ -92,7 +103,11 @@ pub fn sockaddr(p: *const u8, len: usize, what: &str) -> Result<(*const libc::so
         libc::AF_INET => len == std::mem::size_of::<libc::sockaddr_in>(),
         libc::AF_INET6 => len == std::mem::size_of::<libc::sockaddr_in6>(),
         libc::AF_UNIX => len <= std::mem::size_of::<libc::sockaddr_un>(),
-        _ => return bad(format!("family {family} is not AF_INET, AF_INET6 or AF_UNIX")),
+        _ => {
+            return bad(format!(
+                "family {family} is not AF_INET, AF_INET6 or AF_UNIX"
+            ))
+        }
     };
     if !ok {
         return bad(format!("{len} bytes is not the size of family {family}"));
@@ -101,7 +116,11 @@ pub fn sockaddr(p: *const u8, len: usize, what: &str) -> Result<(*const libc::so
 }
 
 /// The sockaddr at BUF + k.
-fn addr_at(e: &mut Enc, k: u32, what: &str) -> Result<(*const libc::sockaddr, libc::socklen_t), OpError> {
+fn addr_at(
+    e: &mut Enc,
+    k: u32,
+    what: &str,
+) -> Result<(*const libc::sockaddr, libc::socklen_t), OpError> {
     let (p, n) = e.buf_at(k)?;
     sockaddr(p, n, what)
 }
@@ -109,7 +128,11 @@ fn addr_at(e: &mut Enc, k: u32, what: &str) -> Result<(*const libc::sockaddr, li
 /// The buffer at BUF + k, or a null pointer when it is empty (an absent name or control).
 fn optional_at(e: &mut Enc, k: u32) -> Result<(*mut u8, usize), OpError> {
     let (p, n) = e.buf_at(k)?;
-    Ok(if n == 0 { (std::ptr::null_mut(), 0) } else { (p, n) })
+    Ok(if n == 0 {
+        (std::ptr::null_mut(), 0)
+    } else {
+        (p, n)
+    })
 }
 
 /// connect's address, which may also be AF_UNSPEC (exactly a 16-byte sockaddr of zeros but the
@@ -132,7 +155,11 @@ fn bind_connect(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     e.only(FX_FD, if op == OP_BIND { "bind" } else { "connect" })?;
     no_ioprio(e, "bind/connect")?;
     let t = e.target()?;
-    let (a, len) = if op == OP_CONNECT { unspec_or_addr(e)? } else { addr_at(e, 0, "address")? };
+    let (a, len) = if op == OP_CONNECT {
+        unspec_or_addr(e)?
+    } else {
+        addr_at(e, 0, "address")?
+    };
     Ok(if op == OP_BIND {
         with_fd!(t, |f| opcode::Bind::new(f, a, len).build())
     } else {
@@ -161,29 +188,46 @@ fn accept(e: &mut Enc) -> Result<Sqe, OpError> {
     let t = e.target()?;
     let flags = e.int(field::OP_FLAGS, 0.0, i32::MAX as f64, "flags")? as i32;
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("accept flags 0x{flags:x}: only SOCK_NONBLOCK and SOCK_CLOEXEC")));
+        return Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            format!("accept flags 0x{flags:x}: only SOCK_NONBLOCK and SOCK_CLOEXEC"),
+        ));
     }
     let direct = e.bits & FX_DIRECT != 0;
     if direct {
-        e.ctx.need_kernel("5.19", "a direct accept (IORING_FILE_INDEX_ALLOC)")?;
+        e.ctx
+            .need_kernel("5.19", "a direct accept (IORING_FILE_INDEX_ALLOC)")?;
         e.effect = crate::squeue::Effect::DirectAlloc;
     }
     match e.int(field::AUX, 0.0, 1.0, "accept mode")? {
         ACCEPT_MULTISHOT => {
-            e.ctx.need_kernel("5.19", "multishot accept (IORING_ACCEPT_MULTISHOT)")?;
-            Ok(with_fd!(t, |f| opcode::AcceptMulti::new(f).allocate_file_index(direct).flags(flags).build()))
+            e.ctx
+                .need_kernel("5.19", "multishot accept (IORING_ACCEPT_MULTISHOT)")?;
+            Ok(with_fd!(t, |f| opcode::AcceptMulti::new(f)
+                .allocate_file_index(direct)
+                .flags(flags)
+                .build()))
         }
         _ => {
             let (addr, n) = e.buf_at(0)?;
             if n < std::mem::size_of::<libc::sockaddr_storage>() {
-                return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("accept's address buffer has {n} bytes; it needs {}", std::mem::size_of::<libc::sockaddr_storage>())));
+                return Err(OpError::new(
+                    "ERR_INVALID_ARG_VALUE",
+                    format!(
+                        "accept's address buffer has {n} bytes; it needs {}",
+                        std::mem::size_of::<libc::sockaddr_storage>()
+                    ),
+                ));
             }
             let len = e.struct_at::<libc::socklen_t>(1, "accept's address length")?;
             // SAFETY: `len` is the op's own 4-aligned socklen_t (checked by struct_at), kept alive by
             // the batch until the final CQE; no other op can have it in flight (the op is exclusive).
             unsafe { len.write(n.min(u32::MAX as usize) as libc::socklen_t) };
             let slot = direct.then(types::DestinationSlot::auto_target);
-            Ok(with_fd!(t, |f| opcode::Accept::new(f, addr.cast(), len).flags(flags).file_index(slot).build()))
+            Ok(with_fd!(t, |f| opcode::Accept::new(f, addr.cast(), len)
+                .flags(flags)
+                .file_index(slot)
+                .build()))
         }
     }
 }
@@ -202,7 +246,8 @@ fn send(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     let (p, len) = e.range()?;
     let (to, to_len) = if mode & SEND_TO != 0 {
         if op == OP_SEND {
-            e.ctx.need_kernel("6.1", "send with a destination address")?;
+            e.ctx
+                .need_kernel("6.1", "send with a destination address")?;
         }
         addr_at(e, 1, "to")?
     } else {
@@ -210,16 +255,28 @@ fn send(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     };
     if op == OP_SEND {
         if mode & SEND_REPORT_USAGE != 0 {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "reportUsage is for zero-copy sends only"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "reportUsage is for zero-copy sends only",
+            ));
         }
-        return Ok(with_fd!(t, |f| opcode::Send::new(f, p, len).flags(flags).dest_addr(to).dest_addr_len(to_len).build()));
+        return Ok(with_fd!(t, |f| opcode::Send::new(f, p, len)
+            .flags(flags)
+            .dest_addr(to)
+            .dest_addr_len(to_len)
+            .build()));
     }
     let mut zc = 0;
     if mode & SEND_REPORT_USAGE != 0 {
         e.ctx.need_kernel("6.2", "IORING_SEND_ZC_REPORT_USAGE")?;
         zc |= IORING_SEND_ZC_REPORT_USAGE;
     }
-    Ok(with_fd!(t, |f| opcode::SendZc::new(f, p, len).flags(flags).dest_addr(to).dest_addr_len(to_len).zc_flags(zc).build()))
+    Ok(with_fd!(t, |f| opcode::SendZc::new(f, p, len)
+        .flags(flags)
+        .dest_addr(to)
+        .dest_addr_len(to_len)
+        .zc_flags(zc)
+        .build()))
 }
 
 /// recv (5.6). FX_GROUP: BUF = the group (the kernel picks a buffer); otherwise BUF/BUF_OFF/LEN
@@ -235,37 +292,69 @@ fn recv(e: &mut Enc) -> Result<Sqe, OpError> {
     let mode = e.int(field::AUX, 0.0, 3.0, "recv mode")?;
     if e.bits & FX_GROUP == 0 {
         if mode != 0 {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a multishot or bundle recv needs a BufferGroup"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "a multishot or bundle recv needs a BufferGroup",
+            ));
         }
         let (p, len) = e.range()?;
-        return Ok(with_fd!(t, |f| opcode::Recv::new(f, p, len).flags(flags).build()));
+        return Ok(with_fd!(t, |f| opcode::Recv::new(f, p, len)
+            .flags(flags)
+            .build()));
     }
     if mode & RECV_MULTISHOT != 0 {
-        e.ctx.need_kernel("6.0", "multishot recv (IORING_RECV_MULTISHOT)")?;
+        e.ctx
+            .need_kernel("6.0", "multishot recv (IORING_RECV_MULTISHOT)")?;
         if flags & libc::MSG_WAITALL != 0 {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a multishot recv cannot use MSG_WAITALL"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "a multishot recv cannot use MSG_WAITALL",
+            ));
         }
     }
     if mode & RECV_BUNDLE != 0 {
-        e.ctx.need_kernel("6.10", "recv bundles (IORING_RECVSEND_BUNDLE)")?;
-        let g = e.ctx.reg.group(e.u32(field::BUF, "group")?, e.u32(field::BUF_GEN, "group generation")?)?;
+        e.ctx
+            .need_kernel("6.10", "recv bundles (IORING_RECVSEND_BUNDLE)")?;
+        let g = e.ctx.reg.group(
+            e.u32(field::BUF, "group")?,
+            e.u32(field::BUF_GEN, "group generation")?,
+        )?;
         if g.incremental || g.is_legacy() {
             return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a recv bundle needs a buffer ring without incremental consumption (not a legacy or incremental group)"));
         }
     }
     let (id, size) = e.select()?;
     let len = e.int(field::LEN, 0.0, size as f64, "length")? as u32;
-    Ok(match (mode & RECV_MULTISHOT != 0, mode & RECV_BUNDLE != 0) {
-        (true, false) => with_fd!(t, |f| opcode::RecvMulti::new(f, id).flags(flags).len(len).build()),
-        (false, true) => with_fd!(t, |f| opcode::RecvBundle::new(f, id).flags(flags).build()),
-        (true, true) => with_fd!(t, |f| opcode::RecvMultiBundle::new(f, id).flags(flags).build()),
-        (false, false) => with_fd!(t, |f| opcode::Recv::new(f, std::ptr::null_mut(), if len == 0 { size } else { len }).flags(flags).buf_group(id).build()),
-    })
+    Ok(
+        match (mode & RECV_MULTISHOT != 0, mode & RECV_BUNDLE != 0) {
+            (true, false) => with_fd!(t, |f| opcode::RecvMulti::new(f, id)
+                .flags(flags)
+                .len(len)
+                .build()),
+            (false, true) => with_fd!(t, |f| opcode::RecvBundle::new(f, id).flags(flags).build()),
+            (true, true) => with_fd!(t, |f| opcode::RecvMultiBundle::new(f, id)
+                .flags(flags)
+                .build()),
+            (false, false) => with_fd!(t, |f| opcode::Recv::new(
+                f,
+                std::ptr::null_mut(),
+                if len == 0 { size } else { len }
+            )
+            .flags(flags)
+            .buf_group(id)
+            .build()),
+        },
+    )
 }
 
 /// Fills the msghdr at `m` (JS memory the batch keeps alive) with the slot's iovecs and the given
 /// name and control.
-fn fill_msghdr(m: *mut libc::msghdr, iov: (*const libc::iovec, u32), name: (*mut u8, usize), control: (*mut u8, usize)) {
+fn fill_msghdr(
+    m: *mut libc::msghdr,
+    iov: (*const libc::iovec, u32),
+    name: (*mut u8, usize),
+    control: (*mut u8, usize),
+) {
     // SAFETY: `m` is a live, aligned msghdr of the op (checked by struct_at); every field written
     // is plain data. Zeroing first leaves no stale pointer in it.
     unsafe {
@@ -285,7 +374,11 @@ fn fill_msghdr(m: *mut libc::msghdr, iov: (*const libc::iovec, u32), name: (*mut
 /// ([`SEND_REPORT_USAGE`], sendmsgZc, 6.2).
 fn sendmsg(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(op)?;
-    let what = if op == OP_SENDMSG { "sendmsg" } else { "sendmsgZc" };
+    let what = if op == OP_SENDMSG {
+        "sendmsg"
+    } else {
+        "sendmsgZc"
+    };
     e.only(FX_FD, what)?;
     no_ioprio(e, what)?;
     let t = e.target()?;
@@ -294,7 +387,10 @@ fn sendmsg(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     let mut zc = 0;
     if mode & SEND_REPORT_USAGE != 0 {
         if op == OP_SENDMSG {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "reportUsage is for zero-copy sends only"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "reportUsage is for zero-copy sends only",
+            ));
         }
         e.ctx.need_kernel("6.2", "IORING_SEND_ZC_REPORT_USAGE")?;
         zc |= IORING_SEND_ZC_REPORT_USAGE;
@@ -310,7 +406,10 @@ fn sendmsg(op: u8, e: &mut Enc) -> Result<Sqe, OpError> {
     Ok(if op == OP_SENDMSG {
         with_fd!(t, |f| opcode::SendMsg::new(f, m).flags(flags).build())
     } else {
-        with_fd!(t, |f| opcode::SendMsgZc::new(f, m).flags(flags).ioprio(zc).build())
+        with_fd!(t, |f| opcode::SendMsgZc::new(f, m)
+            .flags(flags)
+            .ioprio(zc)
+            .build())
     })
 }
 
@@ -329,28 +428,50 @@ fn recvmsg(e: &mut Enc) -> Result<Sqe, OpError> {
     let mode = e.int(field::AUX, 0.0, RECV_MULTISHOT as f64, "recvmsg mode")?;
     if mode == 0 {
         if e.bits & FX_GROUP != 0 {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a single recvmsg takes buffers, not a BufferGroup"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "a single recvmsg takes buffers, not a BufferGroup",
+            ));
         }
         let m = e.struct_at::<libc::msghdr>(0, "recvmsg's msghdr")?;
         let name = optional_at(e, 2)?;
         let control = optional_at(e, 3)?;
         let iov = e.iovecs_at(1)?;
         fill_msghdr(m, iov, name, control);
-        return Ok(with_fd!(t, |f| opcode::RecvMsg::new(f, m).flags(flags).build()));
+        return Ok(with_fd!(t, |f| opcode::RecvMsg::new(f, m)
+            .flags(flags)
+            .build()));
     }
     if e.bits & FX_GROUP == 0 {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a multishot recvmsg needs a BufferGroup"));
+        return Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            "a multishot recvmsg needs a BufferGroup",
+        ));
     }
-    e.ctx.need_kernel("6.0", "multishot recvmsg (IORING_RECV_MULTISHOT)")?;
+    e.ctx
+        .need_kernel("6.0", "multishot recvmsg (IORING_RECV_MULTISHOT)")?;
     if flags & libc::MSG_WAITALL as u32 != 0 {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a multishot recvmsg cannot use MSG_WAITALL"));
+        return Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            "a multishot recvmsg cannot use MSG_WAITALL",
+        ));
     }
-    let name_len = e.int(field::BUF_OFF, 0.0, std::mem::size_of::<libc::sockaddr_storage>() as f64, "nameSize")? as usize;
+    let name_len = e.int(
+        field::BUF_OFF,
+        0.0,
+        std::mem::size_of::<libc::sockaddr_storage>() as f64,
+        "nameSize",
+    )? as usize;
     let control_len = e.int(field::LEN, 0.0, u32::MAX as f64, "controlSize")? as usize;
     let index = e.u32(field::OFF_LO, "msghdr")?;
     let (p, n) = e.bufs.bytes(index)?;
-    if n < std::mem::size_of::<libc::msghdr>() || !(p as usize).is_multiple_of(std::mem::align_of::<libc::msghdr>()) {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", "recvmsg's msghdr needs 56 bytes aligned to 8"));
+    if n < std::mem::size_of::<libc::msghdr>()
+        || !(p as usize).is_multiple_of(std::mem::align_of::<libc::msghdr>())
+    {
+        return Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            "recvmsg's msghdr needs 56 bytes aligned to 8",
+        ));
     }
     let (id, size) = e.select()?;
     let header = RECVMSG_OUT + name_len + control_len;
@@ -360,8 +481,15 @@ fn recvmsg(e: &mut Enc) -> Result<Sqe, OpError> {
     let m = p as *mut libc::msghdr;
     // Only msg_namelen and msg_controllen matter for multishot: the kernel lays each buffer out as
     // header, name, control, payload.
-    fill_msghdr(m, (std::ptr::null(), 0), (std::ptr::null_mut(), name_len), (std::ptr::null_mut(), control_len));
-    Ok(with_fd!(t, |f| opcode::RecvMsgMulti::new(f, m, id).flags(flags).build()))
+    fill_msghdr(
+        m,
+        (std::ptr::null(), 0),
+        (std::ptr::null_mut(), name_len),
+        (std::ptr::null_mut(), control_len),
+    );
+    Ok(with_fd!(t, |f| opcode::RecvMsgMulti::new(f, m, id)
+        .flags(flags)
+        .build()))
 }
 
 /// shutdown (5.11). LEN: how (SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2).
@@ -384,9 +512,15 @@ fn socket_cmd(e: &mut Enc) -> Result<Sqe, OpError> {
     e.need(OP_URING_CMD)?;
     e.only(FX_FD, "socket command")?;
     no_ioprio(e, "socket command")?;
-    e.ctx.need_kernel("6.7", "socket commands (IORING_OP_URING_CMD on a socket)")?;
+    e.ctx
+        .need_kernel("6.7", "socket commands (IORING_OP_URING_CMD on a socket)")?;
     let t = e.target()?;
-    let cmd = e.int(field::OFF_LO, 0.0, SOCKET_URING_OP_SETSOCKOPT as f64, "socket command")? as u32;
+    let cmd = e.int(
+        field::OFF_LO,
+        0.0,
+        SOCKET_URING_OP_SETSOCKOPT as f64,
+        "socket command",
+    )? as u32;
     if cmd == SOCKET_URING_OP_SIOCINQ || cmd == SOCKET_URING_OP_SIOCOUTQ {
         return Ok(with_fd!(t, |f| opcode::UringCmd16::new(f, cmd).build()));
     }
@@ -396,7 +530,14 @@ fn socket_cmd(e: &mut Enc) -> Result<Sqe, OpError> {
     let optlen = e.int(field::LEN, 0.0, n.min(i32::MAX as usize) as f64, "optlen")? as u32;
     let optval = if n == 0 { 0 } else { p as u64 };
     if cmd == SOCKET_URING_OP_SETSOCKOPT {
-        return Ok(with_fd!(t, |f| opcode::SetSockOpt::new(f, level, optname, optval as *const libc::c_void, optlen).build()));
+        return Ok(with_fd!(t, |f| opcode::SetSockOpt::new(
+            f,
+            level,
+            optname,
+            optval as *const libc::c_void,
+            optlen
+        )
+        .build()));
     }
     debug_assert_eq!(cmd, SOCKET_URING_OP_GETSOCKOPT);
     let mut sqe = with_fd!(t, |f| opcode::UringCmd16::new(f, cmd).build());
@@ -432,7 +573,10 @@ mod tests {
                 return NoBuffers.list(index, out);
             }
             for b in &mut self.1 {
-                out.push(libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() });
+                out.push(libc::iovec {
+                    iov_base: b.as_mut_ptr().cast(),
+                    iov_len: b.len(),
+                });
             }
             Ok(())
         }
@@ -448,15 +592,41 @@ mod tests {
     fn run(r: &[f64], b: &mut Bufs, kernel: (u32, u32)) -> Result<RawView, OpError> {
         let reg = Registrar::default();
         let sup = vec![true; 64];
-        let ctx = Ctx { reg: &reg, supported: &sup, kernel };
+        let ctx = Ctx {
+            reg: &reg,
+            supported: &sup,
+            kernel,
+        };
         let mut mem = SlotMem::default();
         let bits = r[field::FIXED] as u32;
         let ioprio = r[field::IOPRIO] as u16;
-        let mut e = Enc { rec: r, bufs: b, mem: &mut mem, ctx: &ctx, bits, ioprio, flags: Flags::empty(), effect: Effect::None, hold: None };
+        let mut e = Enc {
+            rec: r,
+            bufs: b,
+            mem: &mut mem,
+            ctx: &ctx,
+            bits,
+            ioprio,
+            flags: Flags::empty(),
+            effect: Effect::None,
+            hold: None,
+        };
         let op = r[field::OP] as u8;
         let mut sqe = encode(op, &mut e).expect("a net op")?;
         let mut v = RawView::default();
-        patch_sqe(&mut sqe, |raw| v = RawView { opcode: raw.opcode, fd: raw.fd, off: raw.off, addr: raw.addr, len: raw.len, op_flags: raw.op_flags, file_index: raw.file_index, addr3: raw.addr3, ioprio: raw.ioprio });
+        patch_sqe(&mut sqe, |raw| {
+            v = RawView {
+                opcode: raw.opcode,
+                fd: raw.fd,
+                off: raw.off,
+                addr: raw.addr,
+                len: raw.len,
+                op_flags: raw.op_flags,
+                file_index: raw.file_index,
+                addr3: raw.addr3,
+                ioprio: raw.ioprio,
+            }
+        });
         Ok(v)
     }
 
@@ -485,19 +655,42 @@ mod tests {
         let mut b = Bufs(vec![v4()], vec![]);
         let v = run(&r, &mut b, (6, 18)).unwrap();
         assert_eq!((v.opcode, v.fd, v.off), (OP_CONNECT, 3, 16));
-        for bad in [vec![0u8; 1], { let mut a = v4(); a.push(0); a }, vec![0u8; 15], vec![0u8; 17], { let mut a = vec![0u8; 111]; a[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes()); a }] {
+        for bad in [
+            vec![0u8; 1],
+            {
+                let mut a = v4();
+                a.push(0);
+                a
+            },
+            vec![0u8; 15],
+            vec![0u8; 17],
+            {
+                let mut a = vec![0u8; 111];
+                a[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes());
+                a
+            },
+        ] {
             let mut b = Bufs(vec![bad], vec![]);
-            assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+            assert_eq!(
+                run(&r, &mut b, (6, 18)).unwrap_err().code,
+                "ERR_INVALID_ARG_VALUE"
+            );
         }
         // AF_UNSPEC (16 zero bytes): connect's disconnect; not a bind address.
         let mut b = Bufs(vec![vec![0u8; 16]], vec![]);
         assert_eq!(run(&r, &mut b, (6, 18)).unwrap().off, 16);
         let rb = rec(OP_BIND);
         let mut b = Bufs(vec![vec![0u8; 16]], vec![]);
-        assert_eq!(run(&rb, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            run(&rb, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
         r[field::IOPRIO] = 1.0;
         let mut b = Bufs(vec![v4()], vec![]);
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
     }
 
     #[test]
@@ -509,12 +702,21 @@ mod tests {
         assert_eq!(v.addr, b.0[0].as_ptr() as u64);
         assert_eq!(v.off, b.0[1].as_ptr() as u64);
         r[field::AUX] = ACCEPT_MULTISHOT as f64;
-        assert_eq!(run(&r, &mut b, (5, 18)).unwrap_err().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            run(&r, &mut b, (5, 18)).unwrap_err().code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
         r[field::OP_FLAGS] = libc::SOCK_CLOEXEC as f64;
         let v = run(&r, &mut b, (6, 18)).unwrap();
-        assert_eq!((v.ioprio, v.addr, v.op_flags), (1, 0, libc::SOCK_CLOEXEC as u32));
+        assert_eq!(
+            (v.ioprio, v.addr, v.op_flags),
+            (1, 0, libc::SOCK_CLOEXEC as u32)
+        );
         r[field::OP_FLAGS] = 1.0; // not a SOCK_* flag
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
     }
 
     #[test]
@@ -528,30 +730,67 @@ mod tests {
         let mut b = Bufs(vec![vec![0; 4]], vec![]);
         let v = run(&r, &mut b, (6, 18)).unwrap();
         assert_eq!(v.off as u32, SOCKET_URING_OP_GETSOCKOPT);
-        assert_eq!((v.addr as u32, (v.addr >> 32) as u32), (libc::SOL_SOCKET as u32, libc::SO_RCVBUF as u32));
+        assert_eq!(
+            (v.addr as u32, (v.addr >> 32) as u32),
+            (libc::SOL_SOCKET as u32, libc::SO_RCVBUF as u32)
+        );
         assert_eq!((v.file_index, v.addr3), (4, b.0[0].as_ptr() as u64));
         r[field::OFF_LO] = SOCKET_URING_OP_SETSOCKOPT as f64;
         let v = run(&r, &mut b, (6, 18)).unwrap();
-        assert_eq!((v.off as u32, v.addr as u32, v.file_index, v.addr3), (SOCKET_URING_OP_SETSOCKOPT, libc::SOL_SOCKET as u32, 4, b.0[0].as_ptr() as u64));
+        assert_eq!(
+            (v.off as u32, v.addr as u32, v.file_index, v.addr3),
+            (
+                SOCKET_URING_OP_SETSOCKOPT,
+                libc::SOL_SOCKET as u32,
+                4,
+                b.0[0].as_ptr() as u64
+            )
+        );
         r[field::LEN] = 5.0; // more than the buffer
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_OUT_OF_RANGE"
+        );
         r[field::LEN] = 4.0;
-        assert_eq!(run(&r, &mut b, (6, 6)).unwrap_err().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            run(&r, &mut b, (6, 6)).unwrap_err().code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
         r[field::OFF_LO] = 4.0;
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_OUT_OF_RANGE"
+        );
         r[field::OFF_HI] = 0.0; // not a socket command: another family's
         let reg = Registrar::default();
         let sup = vec![true; 64];
-        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
+        let ctx = Ctx {
+            reg: &reg,
+            supported: &sup,
+            kernel: (6, 18),
+        };
         let mut mem = SlotMem::default();
-        let mut e = Enc { rec: &r, bufs: &mut b, mem: &mut mem, ctx: &ctx, bits: 0, ioprio: 0, flags: Flags::empty(), effect: Effect::None, hold: None };
+        let mut e = Enc {
+            rec: &r,
+            bufs: &mut b,
+            mem: &mut mem,
+            ctx: &ctx,
+            bits: 0,
+            ioprio: 0,
+            flags: Flags::empty(),
+            effect: Effect::None,
+            hold: None,
+        };
         assert!(encode(OP_URING_CMD, &mut e).is_none());
     }
 
     #[test]
     fn sendmsg_fills_the_msghdr_with_iovecs_name_and_control() {
         let r = rec(OP_SENDMSG);
-        let mut b = Bufs(vec![vec![0; 56], vec![], v4(), vec![7; 24]], vec![vec![1; 3], vec![2; 5]]);
+        let mut b = Bufs(
+            vec![vec![0; 56], vec![], v4(), vec![7; 24]],
+            vec![vec![1; 3], vec![2; 5]],
+        );
         let v = run(&r, &mut b, (6, 18)).unwrap();
         let m = b.0[0].as_ptr() as *const libc::msghdr;
         assert_eq!(v.addr, m as u64);
@@ -565,7 +804,10 @@ mod tests {
         let h = unsafe { (b.0[0].as_ptr() as *const libc::msghdr).read_unaligned() };
         assert!(h.msg_name.is_null() && h.msg_control.is_null());
         let mut b = Bufs(vec![vec![0; 55], vec![], vec![], vec![]], vec![vec![1; 3]]);
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
     }
 
     #[test]
@@ -575,20 +817,38 @@ mod tests {
         r[field::AUX] = SEND_TO as f64;
         let mut b = Bufs(vec![vec![1, 2, 3], v4()], vec![]);
         let v = run(&r, &mut b, (6, 18)).unwrap();
-        assert_eq!((v.len, v.off, v.file_index), (3, b.0[1].as_ptr() as u64, 16));
-        assert_eq!(run(&r, &mut b, (6, 0)).unwrap_err().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            (v.len, v.off, v.file_index),
+            (3, b.0[1].as_ptr() as u64, 16)
+        );
+        assert_eq!(
+            run(&r, &mut b, (6, 0)).unwrap_err().code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
         r[field::AUX] = SEND_REPORT_USAGE as f64;
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
         let mut r = rec(OP_SHUTDOWN);
         r[field::LEN] = 3.0;
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_OUT_OF_RANGE"
+        );
         r[field::LEN] = 1.0;
         assert_eq!(run(&r, &mut b, (6, 18)).unwrap().len, 1);
         let mut r = rec(OP_LISTEN);
         r[field::LEN] = 2f64.powi(31);
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_OUT_OF_RANGE"
+        );
         let mut r = rec(OP_RECV);
         r[field::AUX] = RECV_MULTISHOT as f64; // multishot without a group
-        assert_eq!(run(&r, &mut b, (6, 18)).unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            run(&r, &mut b, (6, 18)).unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
     }
 }

@@ -123,12 +123,24 @@ pub fn probe_ring(ring: &IoUring) -> ProbeResult {
     match ring.submitter().register_probe(&mut raw) {
         Ok(()) => {
             let supported: Vec<bool> = OPS.iter().map(|o| raw.is_supported(o.code)).collect();
-            let last_op = OPS.iter().rev().find(|o| raw.is_supported(o.code)).map(|o| o.code);
-            ProbeResult { supported, last_op, probed: true, kernel: running_kernel() }
+            let last_op = OPS
+                .iter()
+                .rev()
+                .find(|o| raw.is_supported(o.code))
+                .map(|o| o.code);
+            ProbeResult {
+                supported,
+                last_op,
+                probed: true,
+                kernel: running_kernel(),
+            }
         }
         // EINVAL: IORING_REGISTER_PROBE is 5.6+. The ops that predate it are there by definition.
         Err(_) => ProbeResult {
-            supported: OPS.iter().map(|o| kernel_version_le(o.since, "5.5")).collect(),
+            supported: OPS
+                .iter()
+                .map(|o| kernel_version_le(o.since, "5.5"))
+                .collect(),
             last_op: Some(15),
             probed: false,
             kernel: running_kernel(),
@@ -147,7 +159,9 @@ pub fn kernel_version_le(a: &str, b: &str) -> bool {
 }
 
 pub fn parse_version(v: &str) -> (u32, u32) {
-    let mut it = v.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    let mut it = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
     let major = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let minor = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     (major, minor)

@@ -48,7 +48,11 @@ pub fn next_gen() -> u32 {
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 { p as usize } else { 4096 }
+    if p > 0 {
+        p as usize
+    } else {
+        4096
+    }
 }
 
 /// Page-aligned memory shared by the kernel (registered or provided) and JavaScript (as an
@@ -68,13 +72,27 @@ impl Region {
         let map_len = len.max(1).div_ceil(page) * page;
         // SAFETY: an anonymous private mapping with no address hint touches no existing memory.
         let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         if p == libc::MAP_FAILED {
             let e = io::Error::last_os_error();
-            return Err(RingError::new("ENOMEM", format!("could not map {map_len} bytes: {e}")));
+            return Err(RingError::new(
+                "ENOMEM",
+                format!("could not map {map_len} bytes: {e}"),
+            ));
         }
-        Ok(Rc::new(Region { ptr: NonNull::new(p.cast()).expect("mmap returned a non-null address"), len, map_len }))
+        Ok(Rc::new(Region {
+            ptr: NonNull::new(p.cast()).expect("mmap returned a non-null address"),
+            len,
+            map_len,
+        }))
     }
 
     pub fn ptr(&self) -> *mut u8 {
@@ -114,7 +132,11 @@ pub struct BufSlot {
 /// How a group gives buffers to the kernel.
 enum GroupKind {
     /// A ring-mapped buffer ring (5.19+): we write entries and publish the tail.
-    Ring { entries: Rc<Region>, mask: u16, tail: u16 },
+    Ring {
+        entries: Rc<Region>,
+        mask: u16,
+        tail: u16,
+    },
     /// PROVIDE_BUFFERS ops (5.7+).
     Legacy,
 }
@@ -158,7 +180,12 @@ impl Group {
     /// Adds buffer `bid` at the tail of the ring and publishes it.
     fn ring_add(&mut self, bid: u16) {
         let (size, base) = (self.size, self.region.ptr());
-        if let GroupKind::Ring { entries, mask, tail } = &mut self.kind {
+        if let GroupKind::Ring {
+            entries,
+            mask,
+            tail,
+        } = &mut self.kind
+        {
             let at = (*tail & *mask) as usize;
             self.order[at] = bid;
             self.pos[bid as usize] = *tail;
@@ -175,7 +202,8 @@ impl Group {
             // region and 2-aligned; AtomicU16 has u16's layout. The kernel reads it with acquire,
             // so publish with release.
             unsafe {
-                let t = types::BufRingEntry::tail(entries.ptr().cast::<types::BufRingEntry>()) as *const AtomicU16;
+                let t = types::BufRingEntry::tail(entries.ptr().cast::<types::BufRingEntry>())
+                    as *const AtomicU16;
                 (*t).store(*tail, Ordering::Release);
             }
         }
@@ -220,7 +248,10 @@ impl Registrar {
     /// The region of a `RegisteredBuf` handle.
     pub fn buffer(&self, index: u32, gen: u32) -> Result<&Rc<Region>, RingError> {
         match self.bufs.get(index as usize) {
-            Some(BufSlot { gen: g, region: Some(r) }) if *g == gen && gen != 0 => Ok(r),
+            Some(BufSlot {
+                gen: g,
+                region: Some(r),
+            }) if *g == gen && gen != 0 => Ok(r),
             _ => Err(stale("RegisteredBuf")),
         }
     }
@@ -270,8 +301,17 @@ impl Registrar {
 
     /// A buffer-select CQE of group `id`: marks the buffer taken unless the kernel keeps using it
     /// (incremental), and returns where the data starts inside the buffer.
-    pub(crate) fn buffer_selected(&mut self, id: u16, gen: u32, bid: u16, res: i32, more: bool) -> i32 {
-        let Some(g) = self.groups.get_mut(&id) else { return 0 };
+    pub(crate) fn buffer_selected(
+        &mut self,
+        id: u16,
+        gen: u32,
+        bid: u16,
+        res: i32,
+        more: bool,
+    ) -> i32 {
+        let Some(g) = self.groups.get_mut(&id) else {
+            return 0;
+        };
         if g.gen != gen || bid as u32 >= g.count {
             return 0;
         }
@@ -282,7 +322,9 @@ impl Registrar {
             if !g.incremental && res > g.size as i32 {
                 let n = (res as u32).div_ceil(g.size) as u16;
                 let first = g.pos[b];
-                let ids: Vec<u16> = (0..n).map(|i| g.order[(first.wrapping_add(i) & mask) as usize]).collect();
+                let ids: Vec<u16> = (0..n)
+                    .map(|i| g.order[(first.wrapping_add(i) & mask) as usize])
+                    .collect();
                 for &id in &ids {
                     if !g.taken[id as usize] {
                         g.taken[id as usize] = true;
@@ -324,10 +366,17 @@ fn cqe_err(what: &str, res: i32) -> RingError {
 }
 
 fn memlock_err(requested: usize, e: io::Error) -> RingError {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes one rlimit into `lim`.
     unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
-    let limit = if lim.rlim_cur == libc::RLIM_INFINITY { -1.0 } else { lim.rlim_cur as f64 };
+    let limit = if lim.rlim_cur == libc::RLIM_INFINITY {
+        -1.0
+    } else {
+        lim.rlim_cur as f64
+    };
     RingError {
         code: "ERR_URING_MEMLOCK",
         message: format!(
@@ -341,8 +390,14 @@ fn memlock_err(requested: usize, e: io::Error) -> RingError {
 
 fn iovec_of(s: &BufSlot) -> libc::iovec {
     match &s.region {
-        Some(r) => libc::iovec { iov_base: r.ptr().cast(), iov_len: r.len() },
-        None => libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 },
+        Some(r) => libc::iovec {
+            iov_base: r.ptr().cast(),
+            iov_len: r.len(),
+        },
+        None => libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        },
     }
 }
 
@@ -361,47 +416,92 @@ impl<K> Ring<K> {
         if sizes.is_empty() || sizes.len() > MAX_BUFFERS {
             return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"sizes.length\" is out of range. It must be >= 1 && <= {MAX_BUFFERS}. Received {}", sizes.len())));
         }
-        let sizes: Vec<usize> = sizes.iter().map(|&s| check_size(s, MAX_BUFFER_SIZE, "size")).collect::<Result<_, _>>()?;
-        let regions: Vec<Rc<Region>> = sizes.iter().map(|&s| Region::map(s)).collect::<Result<_, _>>()?;
+        let sizes: Vec<usize> = sizes
+            .iter()
+            .map(|&s| check_size(s, MAX_BUFFER_SIZE, "size"))
+            .collect::<Result<_, _>>()?;
+        let regions: Vec<Rc<Region>> = sizes
+            .iter()
+            .map(|&s| Region::map(s))
+            .collect::<Result<_, _>>()?;
         let requested: usize = regions.iter().map(|r| r.pinned()).sum();
-        let free: Vec<u32> = self.reg.bufs.iter().enumerate().filter(|(_, s)| s.region.is_none()).map(|(i, _)| i as u32).collect();
+        let free: Vec<u32> = self
+            .reg
+            .bufs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.region.is_none())
+            .map(|(i, _)| i as u32)
+            .collect();
         let mut out = Vec::with_capacity(regions.len());
         if self.reg.buf_table && free.len() >= regions.len() {
             // In-place updates of free slots (5.13+).
             let mut done: Vec<u32> = Vec::new();
             for (r, &slot) in regions.iter().zip(&free) {
-                let iov = libc::iovec { iov_base: r.ptr().cast(), iov_len: r.len() };
+                let iov = libc::iovec {
+                    iov_base: r.ptr().cast(),
+                    iov_len: r.len(),
+                };
                 // SAFETY: the region lives at least as long as the table holds it (stored below,
                 // and kept by any op that uses it), so the kernel's pin covers live memory.
-                match unsafe { self.io()?.submitter().register_buffers_update(slot, &[iov], None) } {
+                match unsafe {
+                    self.io()?
+                        .submitter()
+                        .register_buffers_update(slot, &[iov], None)
+                } {
                     Ok(_) => done.push(slot),
                     Err(e) => {
                         for &d in &done {
-                            let empty = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+                            let empty = libc::iovec {
+                                iov_base: std::ptr::null_mut(),
+                                iov_len: 0,
+                            };
                             // SAFETY: an empty iovec removes the slot; no memory is handed over.
-                            let _ = unsafe { self.io()?.submitter().register_buffers_update(d, &[empty], None) };
+                            let _ = unsafe {
+                                self.io()?
+                                    .submitter()
+                                    .register_buffers_update(d, &[empty], None)
+                            };
                         }
-                        return Err(if e.raw_os_error() == Some(libc::ENOMEM) { memlock_err(requested, e) } else { RingError::io("IORING_REGISTER_BUFFERS_UPDATE", e) });
+                        return Err(if e.raw_os_error() == Some(libc::ENOMEM) {
+                            memlock_err(requested, e)
+                        } else {
+                            RingError::io("IORING_REGISTER_BUFFERS_UPDATE", e)
+                        });
                     }
                 }
             }
             for (r, &slot) in regions.into_iter().zip(&free) {
                 let gen = next_gen();
-                self.reg.bufs[slot as usize] = BufSlot { gen, region: Some(r.clone()) };
+                self.reg.bufs[slot as usize] = BufSlot {
+                    gen,
+                    region: Some(r.clone()),
+                };
                 out.push((slot, gen, r));
             }
             return Ok(out);
         }
-        let base = if self.reg.buf_table { self.reg.bufs.len() } else { 0 };
+        let base = if self.reg.buf_table {
+            self.reg.bufs.len()
+        } else {
+            0
+        };
         if self.reg.buf_reserved {
             return Err(RingError::new("ERR_URING_TABLE_FULL", format!("the reserved buffer table has {} free of {base} slots; {} asked for (reserveBuffers(n) grows it)", free.len(), regions.len())));
         }
         if base + regions.len() > MAX_BUFFERS {
             return Err(RingError::new("ERR_URING_TABLE_FULL", format!("the buffer table has {base} slots; {} more would pass the kernel's {MAX_BUFFERS}", regions.len())));
         }
-        let mut table: Vec<BufSlot> = if self.reg.buf_table { self.reg.bufs.clone() } else { Vec::new() };
+        let mut table: Vec<BufSlot> = if self.reg.buf_table {
+            self.reg.bufs.clone()
+        } else {
+            Vec::new()
+        };
         for r in &regions {
-            table.push(BufSlot { gen: next_gen(), region: Some(r.clone()) });
+            table.push(BufSlot {
+                gen: next_gen(),
+                region: Some(r.clone()),
+            });
         }
         self.register_buffer_table(&table, requested)?;
         for (i, r) in regions.into_iter().enumerate() {
@@ -414,11 +514,17 @@ impl<K> Ring<K> {
     }
 
     /// Registers `table` as the whole buffer table (unregistering the old one first).
-    fn register_buffer_table(&mut self, table: &[BufSlot], requested: usize) -> Result<(), RingError> {
+    fn register_buffer_table(
+        &mut self,
+        table: &[BufSlot],
+        requested: usize,
+    ) -> Result<(), RingError> {
         let iovs: Vec<libc::iovec> = table.iter().map(iovec_of).collect();
         let io = self.io.as_ref().ok_or_else(RingError::closed)?;
         if self.reg.buf_table {
-            io.submitter().unregister_buffers().map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
+            io.submitter()
+                .unregister_buffers()
+                .map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
             self.reg.buf_table = false;
         }
         // SAFETY: every non-empty iovec is a live Region that `table` (stored by the caller as the
@@ -445,7 +551,13 @@ impl<K> Ring<K> {
         self.io()?;
         let n = check_size(n, MAX_BUFFERS, "count")?;
         if n < self.reg.bufs.len() {
-            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("the buffer table already has {} slots; it cannot shrink to {n}", self.reg.bufs.len())));
+            return Err(RingError::new(
+                "ERR_OUT_OF_RANGE",
+                format!(
+                    "the buffer table already has {} slots; it cannot shrink to {n}",
+                    self.reg.bufs.len()
+                ),
+            ));
         }
         if !self.reg.buf_table {
             match self.io()?.submitter().register_buffers_sparse(n as u32) {
@@ -455,13 +567,19 @@ impl<K> Ring<K> {
                     self.reg.buf_reserved = true;
                     return Ok(());
                 }
-                Err(e) if e.raw_os_error() != Some(libc::EINVAL) => return Err(RingError::io("IORING_REGISTER_BUFFERS2", e)),
+                Err(e) if e.raw_os_error() != Some(libc::EINVAL) => {
+                    return Err(RingError::io("IORING_REGISTER_BUFFERS2", e))
+                }
                 Err(_) => {} // before 5.19: a table of empty iovecs
             }
         }
         let mut table = self.reg.bufs.clone();
         table.resize(n, BufSlot::default());
-        let requested = table.iter().filter_map(|s| s.region.as_ref()).map(|r| r.pinned()).sum();
+        let requested = table
+            .iter()
+            .filter_map(|s| s.region.as_ref())
+            .map(|r| r.pinned())
+            .sum();
         self.register_buffer_table(&table, requested).map_err(|e| {
             if e.code == "EINVAL" {
                 RingError::new("ERR_URING_UNSUPPORTED", "a sparse buffer table needs Linux 5.13 (IORING_REGISTER_BUFFERS with empty slots)")
@@ -478,28 +596,52 @@ impl<K> Ring<K> {
     /// A fresh buffer of `size` bytes in `slot`; whatever handle the slot had becomes stale.
     pub fn update_buffer(&mut self, slot: f64, size: f64) -> Result<NewBuf, RingError> {
         self.io()?;
-        if !slot.is_finite() || slot.fract() != 0.0 || slot < 0.0 || slot >= self.reg.bufs.len() as f64 || !self.reg.buf_table {
+        if !slot.is_finite()
+            || slot.fract() != 0.0
+            || slot < 0.0
+            || slot >= self.reg.bufs.len() as f64
+            || !self.reg.buf_table
+        {
             return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"slot\" is out of range. It must be an integer >= 0 && < {} (the buffer table's size). Received {slot}", self.reg.bufs.len())));
         }
         let slot = slot as u32;
         let size = check_size(size, MAX_BUFFER_SIZE, "size")?;
         let r = Region::map(size)?;
-        let iov = libc::iovec { iov_base: r.ptr().cast(), iov_len: r.len() };
+        let iov = libc::iovec {
+            iov_base: r.ptr().cast(),
+            iov_len: r.len(),
+        };
         // SAFETY: the region is stored in the table below and lives while registered.
-        match unsafe { self.io()?.submitter().register_buffers_update(slot, &[iov], None) } {
+        match unsafe {
+            self.io()?
+                .submitter()
+                .register_buffers_update(slot, &[iov], None)
+        } {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 // Before 5.13: re-register the whole table with the new buffer in it.
                 let mut table = self.reg.bufs.clone();
-                table[slot as usize] = BufSlot { gen: 0, region: Some(r.clone()) };
-                let requested = table.iter().filter_map(|s| s.region.as_ref()).map(|r| r.pinned()).sum();
+                table[slot as usize] = BufSlot {
+                    gen: 0,
+                    region: Some(r.clone()),
+                };
+                let requested = table
+                    .iter()
+                    .filter_map(|s| s.region.as_ref())
+                    .map(|r| r.pinned())
+                    .sum();
                 self.register_buffer_table(&table, requested)?;
             }
-            Err(e) if e.raw_os_error() == Some(libc::ENOMEM) => return Err(memlock_err(r.pinned(), e)),
+            Err(e) if e.raw_os_error() == Some(libc::ENOMEM) => {
+                return Err(memlock_err(r.pinned(), e))
+            }
             Err(e) => return Err(RingError::io("IORING_REGISTER_BUFFERS_UPDATE", e)),
         }
         let gen = next_gen();
-        self.reg.bufs[slot as usize] = BufSlot { gen, region: Some(r.clone()) };
+        self.reg.bufs[slot as usize] = BufSlot {
+            gen,
+            region: Some(r.clone()),
+        };
         Ok((slot, gen, r))
     }
 
@@ -507,9 +649,16 @@ impl<K> Ring<K> {
     pub fn unregister_buffer(&mut self, index: u32, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.buffer(index, gen)?;
-        let empty = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+        let empty = libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        };
         // SAFETY: an empty iovec hands no memory to the kernel.
-        match unsafe { self.io()?.submitter().register_buffers_update(index, &[empty], None) } {
+        match unsafe {
+            self.io()?
+                .submitter()
+                .register_buffers_update(index, &[empty], None)
+        } {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 let mut table = self.reg.bufs.clone();
@@ -525,9 +674,14 @@ impl<K> Ring<K> {
     pub fn unregister_buffers(&mut self) -> Result<(), RingError> {
         let io = self.io()?;
         if !self.reg.buf_table {
-            return Err(RingError::new("ERR_URING_NOT_REGISTERED", "no buffers are registered"));
+            return Err(RingError::new(
+                "ERR_URING_NOT_REGISTERED",
+                "no buffers are registered",
+            ));
         }
-        io.submitter().unregister_buffers().map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
+        io.submitter()
+            .unregister_buffers()
+            .map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
         self.reg.bufs.clear();
         self.reg.buf_table = false;
         self.reg.buf_reserved = false;
@@ -541,16 +695,37 @@ impl<K> Ring<K> {
         if fds.is_empty() || fds.len() > MAX_FILES {
             return Err(RingError::new("ERR_OUT_OF_RANGE", format!("The value of \"fds.length\" is out of range. It must be >= 1 && <= {MAX_FILES}. Received {}", fds.len())));
         }
-        let raw: Vec<i32> = fds.iter().enumerate().map(|(i, &f)| check_fd(f, &format!("fds[{i}]"))).collect::<Result<_, _>>()?;
+        let raw: Vec<i32> = fds
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| check_fd(f, &format!("fds[{i}]")))
+            .collect::<Result<_, _>>()?;
         if !self.reg.file_table {
-            self.io()?.submitter().register_files(&raw).map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
+            self.io()?
+                .submitter()
+                .register_files(&raw)
+                .map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             self.reg.files = raw.iter().map(|_| next_gen()).collect();
             self.reg.pinned = vec![false; raw.len()];
             self.reg.alloc_end = None;
             self.reg.file_table = true;
-            return Ok(self.reg.files.iter().enumerate().map(|(i, &g)| (i as u32, g)).collect());
+            return Ok(self
+                .reg
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, &g)| (i as u32, g))
+                .collect());
         }
-        let free: Vec<u32> = self.reg.files.iter().enumerate().filter(|(_, &g)| g == 0).map(|(i, _)| i as u32).take(raw.len()).collect();
+        let free: Vec<u32> = self
+            .reg
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, &g)| g == 0)
+            .map(|(i, _)| i as u32)
+            .take(raw.len())
+            .collect();
         if free.len() < raw.len() {
             return Err(RingError::new("ERR_URING_TABLE_FULL", format!("the file table has {} free of {} slots; {} asked for (reserveFiles(n) makes a larger table)", free.len(), self.reg.files.len(), raw.len())));
         }
@@ -582,7 +757,9 @@ impl<K> Ring<K> {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 // Before 5.19: a table of -1 entries.
-                io.submitter().register_files(&vec![-1; n]).map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
+                io.submitter()
+                    .register_files(&vec![-1; n])
+                    .map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             }
             Err(e) => return Err(RingError::io("IORING_REGISTER_FILES2", e)),
         }
@@ -602,7 +779,10 @@ impl<K> Ring<K> {
     pub fn direct_slots(&mut self, n: f64) -> Result<Vec<(u32, u32)>, RingError> {
         self.io()?;
         if !self.reg.file_table {
-            return Err(RingError::new("ERR_URING_NOT_REGISTERED", "direct slots come from the ring's file table: reserveFiles(n) first"));
+            return Err(RingError::new(
+                "ERR_URING_NOT_REGISTERED",
+                "direct slots come from the ring's file table: reserveFiles(n) first",
+            ));
         }
         let size = self.reg.files.len() as u32;
         let end = self.reg.alloc_end.unwrap_or(size);
@@ -618,7 +798,10 @@ impl<K> Ring<K> {
         let has_alloc = probe.kernel >= (5, 19);
         let has_install = probe.kernel >= (5, 15);
         if !has_install {
-            return Err(RingError::new("ERR_URING_OP_UNSUPPORTED", "opening into a chosen direct slot needs Linux 5.15"));
+            return Err(RingError::new(
+                "ERR_URING_OP_UNSUPPORTED",
+                "opening into a chosen direct slot needs Linux 5.15",
+            ));
         }
         #[repr(C)]
         struct Range {
@@ -627,10 +810,22 @@ impl<K> Ring<K> {
             resv: u64,
         }
         let io = self.io()?;
-        let range = Range { off: 0, len: start, resv: 0 };
+        let range = Range {
+            off: 0,
+            len: start,
+            resv: 0,
+        };
         // SAFETY: IORING_REGISTER_FILE_ALLOC_RANGE reads one io_uring_file_index_range at `arg`
         // (nr_args 0); `range` is one, alive for the call.
-        let r = unsafe { libc::syscall(libc::SYS_io_uring_register, std::os::fd::AsRawFd::as_raw_fd(io), IORING_REGISTER_FILE_ALLOC_RANGE, &range as *const Range, 0u32) };
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_register,
+                std::os::fd::AsRawFd::as_raw_fd(io),
+                IORING_REGISTER_FILE_ALLOC_RANGE,
+                &range as *const Range,
+                0u32,
+            )
+        };
         if r < 0 {
             let e = io::Error::last_os_error();
             // Before 6.0 there is no range. Without FILE_INDEX_ALLOC (before 5.19) the kernel
@@ -663,7 +858,10 @@ impl<K> Ring<K> {
         // old file: check it first.
         // SAFETY: F_GETFD reads the fd's flags and nothing else.
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-            return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", io::Error::last_os_error()));
+            return Err(RingError::io(
+                "IORING_REGISTER_FILES_UPDATE",
+                io::Error::last_os_error(),
+            ));
         }
         if let Err(e) = self.io()?.submitter().register_files_update(index, &[fd]) {
             // What the slot holds now is unknown: the old handle must not be trusted (a pinned
@@ -685,7 +883,10 @@ impl<K> Ring<K> {
     pub fn unregister_file(&mut self, index: u32, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.file(index, gen)?;
-        self.io()?.submitter().register_files_update(index, &[-1]).map_err(|e| RingError::io("IORING_REGISTER_FILES_UPDATE", e))?;
+        self.io()?
+            .submitter()
+            .register_files_update(index, &[-1])
+            .map_err(|e| RingError::io("IORING_REGISTER_FILES_UPDATE", e))?;
         self.reg.files[index as usize] = 0;
         // An unpinned slot stays out of the kernel's allocation range (it only shrinks), and
         // register_files may fill it again.
@@ -698,9 +899,14 @@ impl<K> Ring<K> {
     pub fn unregister_files(&mut self) -> Result<(), RingError> {
         let io = self.io()?;
         if !self.reg.file_table {
-            return Err(RingError::new("ERR_URING_NOT_REGISTERED", "no files are registered"));
+            return Err(RingError::new(
+                "ERR_URING_NOT_REGISTERED",
+                "no files are registered",
+            ));
         }
-        io.submitter().unregister_files().map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
+        io.submitter()
+            .unregister_files()
+            .map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
         self.reg.files.clear();
         self.reg.pinned.clear();
         self.reg.alloc_end = None;
@@ -713,7 +919,10 @@ impl<K> Ring<K> {
         self.io()?;
         self.reg.file(index, gen)?;
         if !self.probe()?.supports(54) {
-            return Err(RingError::new("ERR_URING_UNSUPPORTED", "installFd needs IORING_OP_FIXED_FD_INSTALL (Linux 6.8)"));
+            return Err(RingError::new(
+                "ERR_URING_UNSUPPORTED",
+                "installFd needs IORING_OP_FIXED_FD_INSTALL (Linux 6.8)",
+            ));
         }
         let flags = if cloexec { 0 } else { 1 }; // IORING_FIXED_FD_NO_CLOEXEC
         let e = opcode::FixedFdInstall::new(types::Fixed(index), flags).build();
@@ -726,7 +935,14 @@ impl<K> Ring<K> {
 
     /// A provided-buffer group of `count` buffers of `size` bytes. `id` None picks the lowest free
     /// group id. Returns `(id, generation, region)`.
-    pub fn buffer_group(&mut self, count: f64, size: f64, id: Option<f64>, incremental: bool, legacy: bool) -> Result<(u16, u32, Rc<Region>, bool), RingError> {
+    pub fn buffer_group(
+        &mut self,
+        count: f64,
+        size: f64,
+        id: Option<f64>,
+        incremental: bool,
+        legacy: bool,
+    ) -> Result<(u16, u32, Rc<Region>, bool), RingError> {
         self.io()?;
         let count = check_size(count, MAX_GROUP_BUFFERS as usize, "count")? as u32;
         let size = check_size(size, MAX_GROUP_BUFFER_SIZE as usize, "size")? as u32;
@@ -737,11 +953,21 @@ impl<K> Ring<K> {
                 }
                 let id = v as u16;
                 if self.reg.groups.contains_key(&id) {
-                    return Err(RingError::new("ERR_URING_GROUP_EXISTS", format!("buffer group {id} already exists on this ring")));
+                    return Err(RingError::new(
+                        "ERR_URING_GROUP_EXISTS",
+                        format!("buffer group {id} already exists on this ring"),
+                    ));
                 }
                 id
             }
-            None => (0..=u16::MAX).find(|i| !self.reg.groups.contains_key(i)).ok_or_else(|| RingError::new("ERR_URING_TABLE_FULL", "all 65536 buffer group ids are in use"))?,
+            None => (0..=u16::MAX)
+                .find(|i| !self.reg.groups.contains_key(i))
+                .ok_or_else(|| {
+                    RingError::new(
+                        "ERR_URING_TABLE_FULL",
+                        "all 65536 buffer group ids are in use",
+                    )
+                })?,
         };
         if incremental && legacy {
             return Err(RingError::new("ERR_INVALID_ARG_VALUE", "incremental consumption needs a buffer ring; it cannot be combined with legacy: true"));
@@ -765,13 +991,25 @@ impl<K> Ring<K> {
         let mut use_legacy = legacy;
         if !legacy {
             let entries = count.next_power_of_two().max(1);
-            let ring_mem = Region::map(entries as usize * std::mem::size_of::<types::BufRingEntry>())?;
+            let ring_mem =
+                Region::map(entries as usize * std::mem::size_of::<types::BufRingEntry>())?;
             let flags = if incremental { IOU_PBUF_RING_INC } else { 0 };
             // SAFETY: `ring_mem` is page-aligned, sized for `entries` entries, and kept by the
             // group until the buffer ring is unregistered (close or ring close).
-            match unsafe { self.io()?.submitter().register_buf_ring_with_flags(ring_mem.ptr() as u64, entries as u16, id, flags) } {
+            match unsafe {
+                self.io()?.submitter().register_buf_ring_with_flags(
+                    ring_mem.ptr() as u64,
+                    entries as u16,
+                    id,
+                    flags,
+                )
+            } {
                 Ok(()) => {
-                    group.kind = GroupKind::Ring { entries: ring_mem, mask: (entries - 1) as u16, tail: 0 };
+                    group.kind = GroupKind::Ring {
+                        entries: ring_mem,
+                        mask: (entries - 1) as u16,
+                        tail: 0,
+                    };
                     group.order = vec![0; entries as usize];
                     for bid in 0..count {
                         group.ring_add(bid as u16);
@@ -782,7 +1020,10 @@ impl<K> Ring<K> {
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => use_legacy = true, // before 5.19
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
-                    return Err(RingError::new("ERR_URING_GROUP_EXISTS", format!("buffer group {id} already exists on this ring")));
+                    return Err(RingError::new(
+                        "ERR_URING_GROUP_EXISTS",
+                        format!("buffer group {id} already exists on this ring"),
+                    ));
                 }
                 Err(e) => return Err(RingError::io("IORING_REGISTER_PBUF_RING", e)),
             }
@@ -793,8 +1034,11 @@ impl<K> Ring<K> {
             }
             // A raw op.provideBuffers may have left buffers (JS memory) under this id: take them
             // back first, so the kernel only ever picks this group's own memory.
-            while self.run_internal(opcode::RemoveBuffers::new(u16::MAX, id).build())? == u16::MAX as i32 {}
-            let e = opcode::ProvideBuffers::new(region.ptr(), size as i32, count as u16, id, 0).build();
+            while self.run_internal(opcode::RemoveBuffers::new(u16::MAX, id).build())?
+                == u16::MAX as i32
+            {}
+            let e =
+                opcode::ProvideBuffers::new(region.ptr(), size as i32, count as u16, id, 0).build();
             let res = self.run_internal(e)?;
             if res < 0 {
                 return Err(cqe_err("IORING_OP_PROVIDE_BUFFERS", res));
@@ -820,10 +1064,16 @@ impl<K> Ring<K> {
             let (ptr, size) = (g.region.ptr(), g.size);
             // SAFETY: b < count, so the buffer lies inside the group's region.
             let addr = unsafe { ptr.add(b * size as usize) };
-            let e = opcode::ProvideBuffers::new(addr, size as i32, 1, id as u16, b as u16).build().user_data(INTERNAL | PROVIDE);
+            let e = opcode::ProvideBuffers::new(addr, size as i32, 1, id as u16, b as u16)
+                .build()
+                .user_data(INTERNAL | PROVIDE);
             self.push_internal(e)?;
         }
-        let g = self.reg.groups.get_mut(&(id as u16)).expect("checked above");
+        let g = self
+            .reg
+            .groups
+            .get_mut(&(id as u16))
+            .expect("checked above");
         g.taken[b] = false;
         g.consumed[b] = 0;
         g.out -= 1;
@@ -843,7 +1093,10 @@ impl<K> Ring<K> {
             let e = opcode::RemoveBuffers::new(count as u16, id16).build();
             let _ = self.run_internal(e)?; // -ENOENT: the kernel had none left
         } else {
-            self.io()?.submitter().unregister_buf_ring(id16).map_err(|e| RingError::io("IORING_UNREGISTER_PBUF_RING", e))?;
+            self.io()?
+                .submitter()
+                .unregister_buf_ring(id16)
+                .map_err(|e| RingError::io("IORING_UNREGISTER_PBUF_RING", e))?;
         }
         self.reg.groups.remove(&id16);
         Ok(())
@@ -852,7 +1105,11 @@ impl<K> Ring<K> {
     pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), RingError> {
         let io = self.io()?;
         let fd = check_fd(fd, "fd")?;
-        let r = if only_async { io.submitter().register_eventfd_async(fd) } else { io.submitter().register_eventfd(fd) };
+        let r = if only_async {
+            io.submitter().register_eventfd_async(fd)
+        } else {
+            io.submitter().register_eventfd(fd)
+        };
         r.map_err(|e| RingError::io("IORING_REGISTER_EVENTFD", e))?;
         self.reg.eventfd = true;
         Ok(())
@@ -861,16 +1118,25 @@ impl<K> Ring<K> {
     pub fn unregister_eventfd(&mut self) -> Result<(), RingError> {
         let io = self.io()?;
         if !self.reg.eventfd {
-            return Err(RingError::new("ERR_URING_NOT_REGISTERED", "no eventfd is registered"));
+            return Err(RingError::new(
+                "ERR_URING_NOT_REGISTERED",
+                "no eventfd is registered",
+            ));
         }
-        io.submitter().unregister_eventfd().map_err(|e| RingError::io("IORING_UNREGISTER_EVENTFD", e))?;
+        io.submitter()
+            .unregister_eventfd()
+            .map_err(|e| RingError::io("IORING_UNREGISTER_EVENTFD", e))?;
         self.reg.eventfd = false;
         Ok(())
     }
 
     /// Registers the process's current credentials; returns `(id, generation)`.
     pub fn register_personality(&mut self) -> Result<(u16, u32), RingError> {
-        let id = self.io()?.submitter().register_personality().map_err(|e| RingError::io("IORING_REGISTER_PERSONALITY", e))?;
+        let id = self
+            .io()?
+            .submitter()
+            .register_personality()
+            .map_err(|e| RingError::io("IORING_REGISTER_PERSONALITY", e))?;
         let g = next_gen();
         self.reg.personalities.insert(id, g);
         Ok((id, g))
@@ -879,7 +1145,10 @@ impl<K> Ring<K> {
     pub fn unregister_personality(&mut self, id: u16, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.personality(id, gen)?;
-        self.io()?.submitter().unregister_personality(id).map_err(|e| RingError::io("IORING_UNREGISTER_PERSONALITY", e))?;
+        self.io()?
+            .submitter()
+            .unregister_personality(id)
+            .map_err(|e| RingError::io("IORING_UNREGISTER_PERSONALITY", e))?;
         self.reg.personalities.remove(&id);
         Ok(())
     }
@@ -897,16 +1166,29 @@ impl<K> Ring<K> {
             resv: u32,
             data: u64,
         }
-        let mut up = RsrcUpdate { offset: u32::MAX, resv: 0, data: std::os::fd::AsRawFd::as_raw_fd(io) as u64 };
+        let mut up = RsrcUpdate {
+            offset: u32::MAX,
+            resv: 0,
+            data: std::os::fd::AsRawFd::as_raw_fd(io) as u64,
+        };
         // SAFETY: IORING_REGISTER_RING_FDS reads and writes `nr_args` (1) io_uring_rsrc_update
         // structs at `arg`; `up` is one, alive for the call.
         let r = unsafe {
-            libc::syscall(libc::SYS_io_uring_register, std::os::fd::AsRawFd::as_raw_fd(io), IORING_REGISTER_RING_FDS, &mut up as *mut RsrcUpdate, 1u32)
+            libc::syscall(
+                libc::SYS_io_uring_register,
+                std::os::fd::AsRawFd::as_raw_fd(io),
+                IORING_REGISTER_RING_FDS,
+                &mut up as *mut RsrcUpdate,
+                1u32,
+            )
         };
         if r < 0 {
             let e = io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EINVAL) {
-                return Err(RingError::new("ERR_URING_UNSUPPORTED", "registering the ring fd needs IORING_REGISTER_RING_FDS (Linux 5.18)"));
+                return Err(RingError::new(
+                    "ERR_URING_UNSUPPORTED",
+                    "registering the ring fd needs IORING_REGISTER_RING_FDS (Linux 5.18)",
+                ));
             }
             return Err(RingError::io("IORING_REGISTER_RING_FDS", e));
         }
@@ -952,14 +1234,23 @@ mod tests {
         assert_eq!(more[0].0, 2);
         r.registrar().buffer(bufs[0].0, bufs[0].1).unwrap();
         r.unregister_buffer(bufs[0].0, bufs[0].1).unwrap();
-        assert_eq!(r.registrar().buffer(bufs[0].0, bufs[0].1).unwrap_err().code, "ERR_URING_STALE_HANDLE");
-        assert_eq!(r.unregister_buffer(bufs[0].0, bufs[0].1).unwrap_err().code, "ERR_URING_STALE_HANDLE");
+        assert_eq!(
+            r.registrar().buffer(bufs[0].0, bufs[0].1).unwrap_err().code,
+            "ERR_URING_STALE_HANDLE"
+        );
+        assert_eq!(
+            r.unregister_buffer(bufs[0].0, bufs[0].1).unwrap_err().code,
+            "ERR_URING_STALE_HANDLE"
+        );
         // The freed slot is reused in place.
         let again = r.register_buffers(&[1.0]).unwrap();
         assert_eq!(again[0].0, 0);
         assert_ne!(again[0].1, bufs[0].1);
         for bad in [0.0, -1.0, 1.5, f64::NAN, (MAX_BUFFER_SIZE + 1) as f64] {
-            assert_eq!(r.register_buffers(&[bad]).unwrap_err().code, "ERR_OUT_OF_RANGE");
+            assert_eq!(
+                r.register_buffers(&[bad]).unwrap_err().code,
+                "ERR_OUT_OF_RANGE"
+            );
         }
     }
 
@@ -972,13 +1263,25 @@ mod tests {
         let h = r.register_files(&[fd, fd]).unwrap();
         assert_eq!(h.iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1]);
         let g2 = r.update_file(h[0].0, h[0].1, fd).unwrap();
-        assert_eq!(r.registrar().file(h[0].0, h[0].1).unwrap_err().code, "ERR_URING_STALE_HANDLE");
+        assert_eq!(
+            r.registrar().file(h[0].0, h[0].1).unwrap_err().code,
+            "ERR_URING_STALE_HANDLE"
+        );
         r.registrar().file(h[0].0, g2).unwrap();
         assert_eq!(r.register_files(&[1e6]).unwrap_err().code, "EBADF");
-        assert_eq!(r.register_files(&[fd, fd, fd]).unwrap_err().code, "ERR_URING_TABLE_FULL");
-        assert_eq!(r.reserve_files(4.0).unwrap_err().code, "ERR_URING_TABLE_EXISTS");
+        assert_eq!(
+            r.register_files(&[fd, fd, fd]).unwrap_err().code,
+            "ERR_URING_TABLE_FULL"
+        );
+        assert_eq!(
+            r.reserve_files(4.0).unwrap_err().code,
+            "ERR_URING_TABLE_EXISTS"
+        );
         r.unregister_file(h[1].0, h[1].1).unwrap();
-        assert_eq!(r.unregister_file(h[1].0, h[1].1).unwrap_err().code, "ERR_URING_STALE_HANDLE");
+        assert_eq!(
+            r.unregister_file(h[1].0, h[1].1).unwrap_err().code,
+            "ERR_URING_STALE_HANDLE"
+        );
     }
 
     #[test]
@@ -987,10 +1290,21 @@ mod tests {
         let (id, gen, region, legacy) = r.buffer_group(4.0, 64.0, None, false, false).unwrap();
         assert!(!legacy);
         assert_eq!(region.len(), 256);
-        assert_eq!(r.buffer_group(1.0, 1.0, Some(id as f64), false, false).unwrap_err().code, "ERR_URING_GROUP_EXISTS");
-        assert_eq!(r.release_buffer(id as u32, gen, 0.0).unwrap_err().code, "ERR_URING_BUFFER_RELEASED");
+        assert_eq!(
+            r.buffer_group(1.0, 1.0, Some(id as f64), false, false)
+                .unwrap_err()
+                .code,
+            "ERR_URING_GROUP_EXISTS"
+        );
+        assert_eq!(
+            r.release_buffer(id as u32, gen, 0.0).unwrap_err().code,
+            "ERR_URING_BUFFER_RELEASED"
+        );
         r.close_group(id as u32, gen).unwrap();
-        assert_eq!(r.release_buffer(id as u32, gen, 0.0).unwrap_err().code, "ERR_URING_STALE_HANDLE");
+        assert_eq!(
+            r.release_buffer(id as u32, gen, 0.0).unwrap_err().code,
+            "ERR_URING_STALE_HANDLE"
+        );
         let (_, _, _, legacy) = r.buffer_group(2.0, 8.0, None, false, true).unwrap();
         assert!(legacy);
     }

@@ -9,14 +9,14 @@
 
 use crate::cqueue::{self, MIRROR_HEADER};
 use crate::probe::{probe_ring, ProbeResult};
-use crate::setup::{self, RawParams, SetupError, SetupOptions};
 use crate::registrar::{Region, Registrar};
+use crate::setup::{self, RawParams, SetupError, SetupOptions};
 use crate::squeue::{self, Buffers, Effect, OpError};
-use std::collections::VecDeque;
-use std::rc::Rc;
 use io_uring::{cqueue::Entry as Cqe, opcode, squeue::Entry as Sqe, types, IoUring};
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
@@ -86,13 +86,21 @@ pub struct RingError {
 
 impl RingError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        RingError { code, message: message.into(), errno: None }
+        RingError {
+            code,
+            message: message.into(),
+            errno: None,
+        }
     }
     /// A failed syscall, coded by its errno name (`EBADF`, ...).
     pub(crate) fn io(what: &str, e: io::Error) -> Self {
         let errno = e.raw_os_error();
         let name = errno.map(setup::errno_name).unwrap_or("EIO");
-        RingError { code: name, message: format!("{what} failed: {e}"), errno }
+        RingError {
+            code: name,
+            message: format!("{what} failed: {e}"),
+            errno,
+        }
     }
     pub fn closed() -> Self {
         RingError::new("ERR_URING_CLOSED", "the ring is closed")
@@ -101,7 +109,11 @@ impl RingError {
 
 impl From<OpError> for RingError {
     fn from(e: OpError) -> Self {
-        RingError { code: e.code, message: e.message, errno: None }
+        RingError {
+            code: e.code,
+            message: e.message,
+            errno: None,
+        }
     }
 }
 
@@ -234,9 +246,14 @@ impl<K> Ring<K> {
     pub fn enable(&mut self) -> Result<(), RingError> {
         let io = self.io()?;
         if self.enabled {
-            return Err(RingError::new("ERR_URING_ALREADY_ENABLED", "the ring is already enabled"));
+            return Err(RingError::new(
+                "ERR_URING_ALREADY_ENABLED",
+                "the ring is already enabled",
+            ));
         }
-        io.submitter().register_enable_rings().map_err(|e| RingError::io("IORING_REGISTER_ENABLE_RINGS", e))?;
+        io.submitter()
+            .register_enable_rings()
+            .map_err(|e| RingError::io("IORING_REGISTER_ENABLE_RINGS", e))?;
         self.enabled = true;
         Ok(())
     }
@@ -371,23 +388,49 @@ impl<K> Ring<K> {
     /// Validates `count` staged entries, pushes them (all or none), enters the kernel, and copies
     /// completions into `mirror`. `wait` > 0 blocks until that many completions are available
     /// (or `timeout` passes).
-    pub fn submit(&mut self, batch: Batch<'_, K>, wait: Wait, mirror: &mut [i32]) -> Result<SubmitOutcome, RingError> {
-        let Batch { staging, count, bufs, keep } = batch;
+    pub fn submit(
+        &mut self,
+        batch: Batch<'_, K>,
+        wait: Wait,
+        mirror: &mut [i32],
+    ) -> Result<SubmitOutcome, RingError> {
+        let Batch {
+            staging,
+            count,
+            bufs,
+            keep,
+        } = batch;
         let Wait { min: wait, timeout } = wait;
         if self.io.is_none() {
             return Err(RingError::closed());
         }
         if mirror.len() < MIRROR_HEADER + cqueue::CQE_STRIDE {
-            return Err(RingError::new("ERR_INVALID_ARG_VALUE", "the completion mirror is too small"));
+            return Err(RingError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "the completion mirror is too small",
+            ));
         }
         if count * squeue::STRIDE > staging.len() {
-            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("{count} entries do not fit the staging area")));
+            return Err(RingError::new(
+                "ERR_OUT_OF_RANGE",
+                format!("{count} entries do not fit the staging area"),
+            ));
         }
         if count > 0 && !self.enabled {
-            return Err(RingError::new("ERR_URING_DISABLED_RING", "the ring was set up with disabled: true; call ring.enable() first"));
+            return Err(RingError::new(
+                "ERR_URING_DISABLED_RING",
+                "the ring was set up with disabled: true; call ring.enable() first",
+            ));
         }
-        let pushed = if count > 0 { self.push_staged(staging, count, bufs, keep)? } else { 0 };
-        let mut out = SubmitOutcome { pushed, ..Default::default() };
+        let pushed = if count > 0 {
+            self.push_staged(staging, count, bufs, keep)?
+        } else {
+            0
+        };
+        let mut out = SubmitOutcome {
+            pushed,
+            ..Default::default()
+        };
         // CQEs JS has not consumed yet stay at the front; new ones are appended after them.
         let cap = ((mirror.len() - MIRROR_HEADER) / cqueue::CQE_STRIDE) as i32;
         mirror[cqueue::H_COUNT] = mirror[cqueue::H_COUNT].clamp(0, cap);
@@ -402,8 +445,14 @@ impl<K> Ring<K> {
     /// Copies what is in the CQ into the mirror without submitting; enters the kernel only when
     /// it must (DEFER_TASKRUN task work, IOPOLL reaping, overflowed CQEs to flush).
     pub fn reap(&mut self, mirror: &mut [i32]) -> Result<u32, RingError> {
-        let batch = Batch { staging: &[], count: 0, bufs: &mut squeue::NoBuffers, keep: None };
-        self.submit(batch, Wait::default(), mirror).map(|o| o.completions)
+        let batch = Batch {
+            staging: &[],
+            count: 0,
+            bufs: &mut squeue::NoBuffers,
+            keep: None,
+        };
+        self.submit(batch, Wait::default(), mirror)
+            .map(|o| o.completions)
     }
 
     fn write_header(&mut self, mirror: &mut [i32]) {
@@ -419,12 +468,24 @@ impl<K> Ring<K> {
         mirror[cqueue::H_ENTERS] = (self.enters & 0x7fff_ffff) as i32;
     }
 
-    fn push_staged(&mut self, staging: &[f64], count: usize, bufs: &mut dyn Buffers, keep: Option<K>) -> Result<u32, RingError> {
+    fn push_staged(
+        &mut self,
+        staging: &[f64],
+        count: usize,
+        bufs: &mut dyn Buffers,
+        keep: Option<K>,
+    ) -> Result<u32, RingError> {
         let sqpoll = self.params.flags & SETUP_SQPOLL != 0;
         // Room in the SQ: with sqpoll the kernel thread may not have consumed earlier SQEs yet.
         if (self.sq_space() as usize) < count {
             if count > self.params.sq_entries as usize {
-                return Err(RingError::new("ERR_URING_SQ_FULL", format!("{count} entries do not fit an SQ of {}", self.params.sq_entries)));
+                return Err(RingError::new(
+                    "ERR_URING_SQ_FULL",
+                    format!(
+                        "{count} entries do not fit an SQ of {}",
+                        self.params.sq_entries
+                    ),
+                ));
             }
             if sqpoll {
                 self.sq_wait_space(count as u32)?;
@@ -432,7 +493,10 @@ impl<K> Ring<K> {
                 self.flush_sq()?;
             }
             if (self.sq_space() as usize) < count {
-                return Err(RingError::new("ERR_URING_SQ_FULL", format!("the SQ has room for {} of {count} entries", self.sq_space())));
+                return Err(RingError::new(
+                    "ERR_URING_SQ_FULL",
+                    format!("the SQ has room for {} of {count} entries", self.sq_space()),
+                ));
             }
         }
 
@@ -447,7 +511,10 @@ impl<K> Ring<K> {
         let mut failed = None;
         for i in 0..count {
             let rec = &staging[i * squeue::STRIDE..(i + 1) * squeue::STRIDE];
-            let slot = match squeue::slot_of(rec).map_err(RingError::from).and_then(|s| self.ensure_slot(s).map(|_| s)) {
+            let slot = match squeue::slot_of(rec)
+                .map_err(RingError::from)
+                .and_then(|s| self.ensure_slot(s).map(|_| s))
+            {
                 Ok(s) => s,
                 Err(e) => {
                     failed = Some(e.at(i));
@@ -456,12 +523,22 @@ impl<K> Ring<K> {
             };
             let s = &mut self.slots[slot as usize];
             if s.live {
-                failed = Some(RingError::new("ERR_URING_SLOT_BUSY", format!("slot {slot} is already in flight")).at(i));
+                failed = Some(
+                    RingError::new(
+                        "ERR_URING_SLOT_BUSY",
+                        format!("slot {slot} is already in flight"),
+                    )
+                    .at(i),
+                );
                 break;
             }
             // Ops may point into the slot's own memory, which lives until the slot's final CQE
             // (it is boxed: it does not move when `slots` grows).
-            let ctx = squeue::Ctx { reg: &self.reg, supported: &probe.supported, kernel: probe.kernel };
+            let ctx = squeue::Ctx {
+                reg: &self.reg,
+                supported: &probe.supported,
+                kernel: probe.kernel,
+            };
             match squeue::encode(rec, bufs, &mut s.mem, &ctx) {
                 Ok(e) => {
                     s.live = true;
@@ -511,7 +588,13 @@ impl<K> Ring<K> {
                 has_skip = false;
             }
             if failed.is_none() && has_skip {
-                failed = Some(RingError::new("ERR_URING_SKIP_SUCCESS", "a skipSuccess op's link chain does not end in this batch").at(count - 1));
+                failed = Some(
+                    RingError::new(
+                        "ERR_URING_SKIP_SUCCESS",
+                        "a skipSuccess op's link chain does not end in this batch",
+                    )
+                    .at(count - 1),
+                );
             }
         }
         if let Some(e) = failed {
@@ -553,11 +636,24 @@ impl<K> Ring<K> {
 
     fn ensure_slot(&mut self, slot: u32) -> Result<(), RingError> {
         if slot >= MAX_SLOTS {
-            return Err(RingError::new("ERR_OUT_OF_RANGE", format!("slot {slot} is beyond {MAX_SLOTS}")));
+            return Err(RingError::new(
+                "ERR_OUT_OF_RANGE",
+                format!("slot {slot} is beyond {MAX_SLOTS}"),
+            ));
         }
         if self.slots.len() <= slot as usize {
             let n = (slot as usize + 1).next_power_of_two().max(64);
-            self.slots.resize_with(n, || Slot { live: false, keep: NO_KEEP, mem: Box::default(), skip: false, hard: false, term: u32::MAX, chain: Vec::new(), effect: Effect::None, hold: None });
+            self.slots.resize_with(n, || Slot {
+                live: false,
+                keep: NO_KEEP,
+                mem: Box::default(),
+                skip: false,
+                hard: false,
+                term: u32::MAX,
+                chain: Vec::new(),
+                effect: Effect::None,
+                hold: None,
+            });
         }
         Ok(())
     }
@@ -568,14 +664,26 @@ impl<K> Ring<K> {
         let io = self.io()?;
         match io.submit() {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN) | Some(libc::EINTR)) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EBUSY) | Some(libc::EAGAIN) | Some(libc::EINTR)
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(RingError::io("io_uring_enter", e)),
         }
     }
 
     /// One io_uring_enter (retried on EINTR and, after making CQ room, on EBUSY), then copies
     /// completions out. Returns whether the wait timed out.
-    fn enter(&mut self, wait: u32, timeout: Option<Duration>, mirror: &mut [i32]) -> Result<bool, RingError> {
+    fn enter(
+        &mut self,
+        wait: u32,
+        timeout: Option<Duration>,
+        mirror: &mut [i32],
+    ) -> Result<bool, RingError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let flags = self.params.flags;
         let ext_arg = self.params.features & FEAT_EXT_ARG != 0;
@@ -604,7 +712,8 @@ impl<K> Ring<K> {
             // the kernel says when there is some (IORING_SQ_TASKRUN, `taskrun`), so an idle reap
             // costs no syscall; without it every reap must enter to find out.
             let defer_blind = flags & SETUP_DEFER_TASKRUN != 0 && flags & SETUP_TASKRUN_FLAG == 0;
-            let getevents = want > 0 || overflow || taskrun || defer_blind || flags & SETUP_IOPOLL != 0;
+            let getevents =
+                want > 0 || overflow || taskrun || defer_blind || flags & SETUP_IOPOLL != 0;
             if getevents {
                 enter_flags |= IORING_ENTER_GETEVENTS;
             }
@@ -622,7 +731,10 @@ impl<K> Ring<K> {
                     if now >= d && want > 0 {
                         return Ok(true);
                     }
-                    Some(d.saturating_duration_since(now).max(Duration::from_micros(1)))
+                    Some(
+                        d.saturating_duration_since(now)
+                            .max(Duration::from_micros(1)),
+                    )
                 }
                 None => None,
             };
@@ -630,10 +742,25 @@ impl<K> Ring<K> {
             let res = match remaining {
                 Some(rem) if want > 0 && ext_arg => {
                     let ts = types::Timespec::from(rem);
-                    let arg = GetEventsArg { sigmask: 0, sigmask_sz: 0, min_wait_usec: 0, ts: &ts as *const _ as u64 };
+                    let arg = GetEventsArg {
+                        sigmask: 0,
+                        sigmask_sz: 0,
+                        min_wait_usec: 0,
+                        ts: &ts as *const _ as u64,
+                    };
                     // SAFETY: `arg` and `ts` outlive the call; EXT_ARG tells the kernel `arg` is an
                     // io_uring_getevents_arg of size_of::<GetEventsArg>() bytes, which it is.
-                    unsafe { sys_enter(io, ring_idx, submit_now, want, enter_flags | IORING_ENTER_EXT_ARG, (&arg as *const GetEventsArg).cast(), std::mem::size_of::<GetEventsArg>()) }
+                    unsafe {
+                        sys_enter(
+                            io,
+                            ring_idx,
+                            submit_now,
+                            want,
+                            enter_flags | IORING_ENTER_EXT_ARG,
+                            (&arg as *const GetEventsArg).cast(),
+                            std::mem::size_of::<GetEventsArg>(),
+                        )
+                    }
                 }
                 Some(rem) if want > 0 => {
                     // Before 5.11: a TIMEOUT op of our own bounds the wait; its CQE is internal.
@@ -641,7 +768,9 @@ impl<K> Ring<K> {
                         let ts = types::Timespec::from(rem);
                         self.timer_gen = self.timer_gen.wrapping_add(1) & 0xffff_ffff;
                         self.timer_fired = false;
-                        let t = opcode::Timeout::new(&ts).build().user_data(INTERNAL | TIMER | self.timer_gen);
+                        let t = opcode::Timeout::new(&ts)
+                            .build()
+                            .user_data(INTERNAL | TIMER | self.timer_gen);
                         // SAFETY: the kernel copies the timespec at prep, which happens inside the
                         // enter below, while `ts` is alive (FEAT_SUBMIT_STABLE, 5.5+).
                         if unsafe { io.submission().push(&t) }.is_ok() {
@@ -657,7 +786,17 @@ impl<K> Ring<K> {
                 }
                 _ => {
                     // SAFETY: no argument is passed; flags are GETEVENTS/SQ_WAKEUP only.
-                    unsafe { sys_enter(io, ring_idx, submit_now, want, enter_flags, std::ptr::null(), 0) }
+                    unsafe {
+                        sys_enter(
+                            io,
+                            ring_idx,
+                            submit_now,
+                            want,
+                            enter_flags,
+                            std::ptr::null(),
+                            0,
+                        )
+                    }
                 }
             };
             match res {
@@ -773,7 +912,13 @@ impl<K> Ring<K> {
             }
             Effect::Select { group, gen } => {
                 if flags & CQE_F_BUFFER != 0 {
-                    aux = self.reg.buffer_selected(group, gen, (flags >> 16) as u16, res, flags & CQE_F_BUF_MORE != 0);
+                    aux = self.reg.buffer_selected(
+                        group,
+                        gen,
+                        (flags >> 16) as u16,
+                        res,
+                        flags & CQE_F_BUF_MORE != 0,
+                    );
                 }
             }
         }
@@ -794,14 +939,18 @@ impl<K> Ring<K> {
         let io = self.io.as_mut().ok_or_else(RingError::closed)?;
         // SAFETY: internal SQEs point only at memory the registrar owns for the ring's life
         // (provided-buffer regions), or at nothing.
-        unsafe { io.submission().push(&e) }.map_err(|_| RingError::new("ERR_URING_SQ_FULL", "no SQ room for an internal op"))
+        unsafe { io.submission().push(&e) }
+            .map_err(|_| RingError::new("ERR_URING_SQ_FULL", "no SQ room for an internal op"))
     }
 
     /// Runs one SQE of the ring's own and waits for its CQE. CQEs of user ops that arrive
     /// meanwhile are stashed and reach the mirror, in order, at the next submit or reap.
     pub(crate) fn run_internal(&mut self, e: Sqe) -> Result<i32, RingError> {
         if !self.enabled {
-            return Err(RingError::new("ERR_URING_DISABLED_RING", "the ring was set up with disabled: true; call ring.enable() first"));
+            return Err(RingError::new(
+                "ERR_URING_DISABLED_RING",
+                "the ring was set up with disabled: true; call ring.enable() first",
+            ));
         }
         self.sync_seq = self.sync_seq.wrapping_add(1) & 0xffff_ffff;
         let ud = INTERNAL | SYNC | self.sync_seq;
@@ -820,7 +969,11 @@ impl<K> Ring<K> {
             // SAFETY: no argument is passed.
             match unsafe { sys_enter(io, ring_idx, n, 1, flags, std::ptr::null(), 0) } {
                 Ok(_) => {}
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN)) => {}
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN)
+                    ) => {}
                 Err(e) => return Err(RingError::io("io_uring_enter", e)),
             }
             let mut found = None;
@@ -846,7 +999,10 @@ impl<K> Ring<K> {
     /// kernel. Idempotent.
     pub fn close(&mut self, grace: Duration) -> CloseOutcome {
         if self.io.is_none() {
-            return CloseOutcome { cancelled: 0, leaked: 0 };
+            return CloseOutcome {
+                cancelled: 0,
+                leaked: 0,
+            };
         }
         let cancelled = self.in_flight;
         // CQEs stashed by an internal wait are final for their ops too.
@@ -872,13 +1028,23 @@ impl<K> Ring<K> {
                 last_cancel = Some(Instant::now());
                 let io = self.io.as_mut().expect("open");
                 if any_cancel {
-                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any()).build().user_data(INTERNAL | CANCEL_ANY);
+                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+                        .build()
+                        .user_data(INTERNAL | CANCEL_ANY);
                     // SAFETY: AsyncCancel2 carries no pointers into our memory.
                     let _ = unsafe { io.submission().push(&e) };
                 } else {
-                    let live: Vec<u64> = self.slots.iter().enumerate().filter(|(_, s)| s.live).map(|(i, _)| i as u64).collect();
+                    let live: Vec<u64> = self
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.live)
+                        .map(|(i, _)| i as u64)
+                        .collect();
                     for ud in live {
-                        let e = opcode::AsyncCancel::new(ud).build().user_data(INTERNAL | CANCEL_ONE);
+                        let e = opcode::AsyncCancel::new(ud)
+                            .build()
+                            .user_data(INTERNAL | CANCEL_ONE);
                         // SAFETY: AsyncCancel carries no pointers.
                         if unsafe { io.submission().push(&e) }.is_err() {
                             let _ = io.submit();
@@ -896,18 +1062,27 @@ impl<K> Ring<K> {
                 io.submitter().submit_and_wait(1)
             };
             if let Err(e) = r {
-                if !matches!(e.raw_os_error(), Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN)) {
+                if !matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN)
+                ) {
                     break;
                 }
             }
-            let ready: Vec<(u64, i32, u32)> =
-                self.io.as_mut().expect("open").completion().map(|c| (c.user_data(), c.result(), c.flags())).collect();
+            let ready: Vec<(u64, i32, u32)> = self
+                .io
+                .as_mut()
+                .expect("open")
+                .completion()
+                .map(|c| (c.user_data(), c.result(), c.flags()))
+                .collect();
             for (ud, res, flags) in ready {
                 if ud == INTERNAL | CANCEL_ANY && res == -libc::EINVAL && any_cancel {
                     any_cancel = false;
                     last_cancel = None; // go again at once, slot by slot
                 }
-                if ud & INTERNAL == 0 && flags & CQE_F_MORE == 0 && (ud as usize) < self.slots.len() {
+                if ud & INTERNAL == 0 && flags & CQE_F_MORE == 0 && (ud as usize) < self.slots.len()
+                {
                     self.complete_slot(ud as u32);
                 }
             }
@@ -939,14 +1114,36 @@ impl<K> Ring<K> {
 ///
 /// # Safety
 /// `arg`/`size` must be what `flags` tells the kernel to expect (null/0 without EXT_ARG).
-unsafe fn sys_enter(io: &IoUring, ring_idx: Option<u32>, to_submit: u32, min: u32, flags: u32, arg: *const libc::c_void, size: usize) -> io::Result<usize> {
+unsafe fn sys_enter(
+    io: &IoUring,
+    ring_idx: Option<u32>,
+    to_submit: u32,
+    min: u32,
+    flags: u32,
+    arg: *const libc::c_void,
+    size: usize,
+) -> io::Result<usize> {
     let (fd, flags) = match ring_idx {
         Some(i) => (i as i32, flags | IORING_ENTER_REGISTERED_RING),
         None => (io.as_raw_fd(), flags),
     };
     // SAFETY: the caller vouches for arg/size; the other arguments are plain integers.
-    let r = unsafe { libc::syscall(libc::SYS_io_uring_enter, fd, to_submit, min, flags, arg, size) };
-    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_io_uring_enter,
+            fd,
+            to_submit,
+            min,
+            flags,
+            arg,
+            size,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
 }
 
 impl<K> Drop for Ring<K> {
@@ -980,7 +1177,10 @@ mod tests {
     struct Bufs(Vec<Vec<u8>>);
     impl Buffers for Bufs {
         fn bytes(&mut self, index: u32) -> Result<(*mut u8, usize), OpError> {
-            let b = self.0.get_mut(index as usize).ok_or_else(|| OpError::new("ERR_INVALID_ARG_VALUE", "no such buffer"))?;
+            let b = self
+                .0
+                .get_mut(index as usize)
+                .ok_or_else(|| OpError::new("ERR_INVALID_ARG_VALUE", "no such buffer"))?;
             Ok((b.as_mut_ptr(), b.len()))
         }
         fn list(&mut self, _: u32, _: &mut Vec<libc::iovec>) -> Result<(), OpError> {
@@ -1018,10 +1218,12 @@ mod tests {
     /// Takes every CQE out of the mirror, returning (slot, res) pairs.
     fn take(m: &mut [i32]) -> Vec<(u32, i32)> {
         let n = m[cqueue::H_COUNT] as usize;
-        let out = (0..n).map(|i| {
-            let at = MIRROR_HEADER + i * cqueue::CQE_STRIDE;
-            (m[at] as u32, m[at + 1])
-        }).collect();
+        let out = (0..n)
+            .map(|i| {
+                let at = MIRROR_HEADER + i * cqueue::CQE_STRIDE;
+                (m[at] as u32, m[at + 1])
+            })
+            .collect();
         m[cqueue::H_COUNT] = 0;
         out
     }
@@ -1032,14 +1234,32 @@ mod tests {
         let drops = Rc::new(Cell::new(0));
         let st = nops(0..8);
         let mut m = mirror(16);
-        let batch = Batch { staging: &st, count: 8, bufs: &mut NoBuffers, keep: Some(Token(drops.clone())) };
-        let out = r.submit(batch, Wait { min: 8, timeout: None }, &mut m).unwrap();
+        let batch = Batch {
+            staging: &st,
+            count: 8,
+            bufs: &mut NoBuffers,
+            keep: Some(Token(drops.clone())),
+        };
+        let out = r
+            .submit(
+                batch,
+                Wait {
+                    min: 8,
+                    timeout: None,
+                },
+                &mut m,
+            )
+            .unwrap();
         assert_eq!(out.pushed, 8);
         let mut got = take(&mut m);
         got.sort();
         assert_eq!(got, (0..8).map(|s| (s, 0)).collect::<Vec<_>>());
         assert_eq!(r.in_flight(), 0);
-        assert_eq!(drops.get(), 1, "the batch keepalive is dropped after its last CQE");
+        assert_eq!(
+            drops.get(),
+            1,
+            "the batch keepalive is dropped after its last CQE"
+        );
     }
 
     #[test]
@@ -1048,10 +1268,19 @@ mod tests {
         let st = nops(0..64);
         let mut m = mirror(128);
         let before = r.enters();
-        let batch = Batch { staging: &st, count: 64, bufs: &mut NoBuffers, keep: None };
+        let batch = Batch {
+            staging: &st,
+            count: 64,
+            bufs: &mut NoBuffers,
+            keep: None,
+        };
         let out = r.submit(batch, Wait::default(), &mut m).unwrap();
         assert_eq!(out.pushed, 64);
-        assert_eq!(r.enters() - before, 1, "64 NOPs go to the kernel with one io_uring_enter");
+        assert_eq!(
+            r.enters() - before,
+            1,
+            "64 NOPs go to the kernel with one io_uring_enter"
+        );
         assert_eq!(m[cqueue::H_ENTERS] as u64, r.enters() & 0x7fff_ffff);
         // NOPs complete inside the enter: all 64 CQEs are in the mirror already.
         assert_eq!(take(&mut m).len(), 64);
@@ -1067,25 +1296,62 @@ mod tests {
         let mut st = nops(0..3);
         st[STRIDE + field::SLOT] = 0.0; // slot 0 twice
         let mut m = mirror(16);
-        let e = r.submit(Batch { staging: &st, count: 3, bufs: &mut NoBuffers, keep: None }, Wait::default(), &mut m).unwrap_err();
+        let e = r
+            .submit(
+                Batch {
+                    staging: &st,
+                    count: 3,
+                    bufs: &mut NoBuffers,
+                    keep: None,
+                },
+                Wait::default(),
+                &mut m,
+            )
+            .unwrap_err();
         assert_eq!(e.code, "ERR_URING_SLOT_BUSY");
         assert_eq!(r.in_flight(), 0);
         assert_eq!(r.sq_pending(), 0, "nothing was pushed");
         let mut st = nops(0..3);
         st[2 * STRIDE + field::FD] = -5.0;
         st[2 * STRIDE + field::OP] = squeue::OP_READ as f64;
-        let e = r.submit(Batch { staging: &st, count: 3, bufs: &mut NoBuffers, keep: None }, Wait::default(), &mut m).unwrap_err();
+        let e = r
+            .submit(
+                Batch {
+                    staging: &st,
+                    count: 3,
+                    bufs: &mut NoBuffers,
+                    keep: None,
+                },
+                Wait::default(),
+                &mut m,
+            )
+            .unwrap_err();
         assert_eq!(e.code, "ERR_OUT_OF_RANGE");
         assert!(e.message.starts_with("entry 2"), "{}", e.message);
         // The same slots are free for a good batch.
         let st = nops(0..3);
-        r.submit(Batch { staging: &st, count: 3, bufs: &mut NoBuffers, keep: None }, Wait { min: 3, timeout: None }, &mut m).unwrap();
+        r.submit(
+            Batch {
+                staging: &st,
+                count: 3,
+                bufs: &mut NoBuffers,
+                keep: None,
+            },
+            Wait {
+                min: 3,
+                timeout: None,
+            },
+            &mut m,
+        )
+        .unwrap();
         assert_eq!(take(&mut m).len(), 3);
     }
 
     #[test]
     fn an_8_entry_cq_loses_nothing_under_overflow() {
-        let Some(mut r) = ring(8, Some(8)) else { return };
+        let Some(mut r) = ring(8, Some(8)) else {
+            return;
+        };
         let total = 100_000u32;
         let mut m = mirror(4); // smaller than what arrives: forces CQ overflow in the kernel
         let mut seen = vec![false; total as usize];
@@ -1102,7 +1368,18 @@ mod tests {
                 st.extend_from_slice(&rec);
                 let _ = i;
             }
-            let _ = r.submit(Batch { staging: &st, count: n as usize, bufs: &mut NoBuffers, keep: None }, Wait::default(), &mut m).unwrap();
+            let _ = r
+                .submit(
+                    Batch {
+                        staging: &st,
+                        count: n as usize,
+                        bufs: &mut NoBuffers,
+                        keep: None,
+                    },
+                    Wait::default(),
+                    &mut m,
+                )
+                .unwrap();
             for (slot, res) in take(&mut m) {
                 assert_eq!(res, 0);
                 free.push(slot);
@@ -1114,7 +1391,21 @@ mod tests {
                 next += 1;
             }
             if free.is_empty() || next == total {
-                let _ = r.submit(Batch { staging: &[], count: 0, bufs: &mut NoBuffers, keep: None }, Wait { min: 1, timeout: Some(Duration::from_secs(5)) }, &mut m).unwrap();
+                let _ = r
+                    .submit(
+                        Batch {
+                            staging: &[],
+                            count: 0,
+                            bufs: &mut NoBuffers,
+                            keep: None,
+                        },
+                        Wait {
+                            min: 1,
+                            timeout: Some(Duration::from_secs(5)),
+                        },
+                        &mut m,
+                    )
+                    .unwrap();
                 for (slot, _) in take(&mut m) {
                     free.push(slot);
                     done += 1;
@@ -1130,7 +1421,13 @@ mod tests {
     fn read_and_write_move_the_bytes() {
         let Some(mut r) = ring(8, None) else { return };
         let path = std::env::temp_dir().join(format!("uring-core-rw-{}", std::process::id()));
-        let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
         let fd = f.as_raw_fd() as f64;
         let mut bufs = Bufs(vec![b"hello, ring".to_vec(), vec![0; 11]]);
         let mut st = nops(0..2);
@@ -1144,7 +1441,20 @@ mod tests {
         st[STRIDE + field::BUF] = 1.0;
         st[STRIDE + field::LEN] = 11.0;
         let mut m = mirror(8);
-        r.submit(Batch { staging: &st, count: 2, bufs: &mut bufs, keep: None }, Wait { min: 2, timeout: None }, &mut m).unwrap();
+        r.submit(
+            Batch {
+                staging: &st,
+                count: 2,
+                bufs: &mut bufs,
+                keep: None,
+            },
+            Wait {
+                min: 2,
+                timeout: None,
+            },
+            &mut m,
+        )
+        .unwrap();
         let got = take(&mut m);
         assert_eq!(got, vec![(0, 11), (1, 11)]);
         assert_eq!(std::fs::read(&path).unwrap(), b"hello, ring");
@@ -1196,12 +1506,25 @@ mod tests {
         let mut bufs = Bufs(vec![vec![0; 4]]);
         let st = pipe.read(4);
         let mut m = mirror(8);
-        r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait::default(), &mut m).unwrap();
+        r.submit(
+            Batch {
+                staging: &st,
+                count: 1,
+                bufs: &mut bufs,
+                keep: None,
+            },
+            Wait::default(),
+            &mut m,
+        )
+        .unwrap();
         let e = r.enters();
         r.reap(&mut m).unwrap();
         assert_eq!(r.enters(), e, "nothing pending: no enter");
         // SAFETY: writes 4 bytes from a live array to the pipe's write end.
-        assert_eq!(unsafe { libc::write(pipe.0[1], b"ping".as_ptr().cast(), 4) }, 4);
+        assert_eq!(
+            unsafe { libc::write(pipe.0[1], b"ping".as_ptr().cast(), 4) },
+            4
+        );
         // The read completes as deferred task work: IORING_SQ_TASKRUN tells reap to enter for it.
         let deadline = Instant::now() + Duration::from_secs(5);
         while m[cqueue::H_COUNT] == 0 && Instant::now() < deadline {
@@ -1219,15 +1542,42 @@ mod tests {
         let mut bufs = Bufs(vec![vec![0; 16]]);
         let st = pipe.read(16);
         let mut m = mirror(8);
-        r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: Some(Token(drops.clone())) }, Wait::default(), &mut m).unwrap();
+        r.submit(
+            Batch {
+                staging: &st,
+                count: 1,
+                bufs: &mut bufs,
+                keep: Some(Token(drops.clone())),
+            },
+            Wait::default(),
+            &mut m,
+        )
+        .unwrap();
         assert_eq!(r.in_flight(), 1);
         assert_eq!(drops.get(), 0, "still referenced while the read is pending");
         let out = r.close(Duration::from_secs(5));
-        assert_eq!(out, CloseOutcome { cancelled: 1, leaked: 0 });
+        assert_eq!(
+            out,
+            CloseOutcome {
+                cancelled: 1,
+                leaked: 0
+            }
+        );
         assert_eq!(drops.get(), 1, "released once the cancelled CQE arrived");
         assert!(r.is_closed());
         assert_eq!(r.close(Duration::from_secs(1)).cancelled, 0, "idempotent");
-        let e = r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait::default(), &mut m).unwrap_err();
+        let e = r
+            .submit(
+                Batch {
+                    staging: &st,
+                    count: 1,
+                    bufs: &mut bufs,
+                    keep: None,
+                },
+                Wait::default(),
+                &mut m,
+            )
+            .unwrap_err();
         assert_eq!(e.code, "ERR_URING_CLOSED");
     }
 
@@ -1238,7 +1588,21 @@ mod tests {
         let pipe = Pipe::new();
         let mut bufs = Bufs(vec![vec![0; 4]]);
         let st = pipe.read(4);
-        let out = r.submit(Batch { staging: &st, count: 1, bufs: &mut bufs, keep: None }, Wait { min: 1, timeout: Some(Duration::from_millis(30)) }, &mut m).unwrap();
+        let out = r
+            .submit(
+                Batch {
+                    staging: &st,
+                    count: 1,
+                    bufs: &mut bufs,
+                    keep: None,
+                },
+                Wait {
+                    min: 1,
+                    timeout: Some(Duration::from_millis(30)),
+                },
+                &mut m,
+            )
+            .unwrap();
         assert!(out.timed_out);
         assert_eq!(out.completions, 0);
         r.close(Duration::from_secs(5));

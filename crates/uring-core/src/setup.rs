@@ -37,13 +37,26 @@ pub struct SetupOptions {
 
 /// The option names that can be dropped one at a time when the kernel answers EINVAL.
 const OPTIONAL: &[&str] = &[
-    "cqEntries", "clamp", "sqpoll", "iopoll", "singleIssuer", "deferTaskrun", "coopTaskrun",
-    "taskrunFlag", "submitAll", "attachWq", "disabled", "noSqarray",
+    "cqEntries",
+    "clamp",
+    "sqpoll",
+    "iopoll",
+    "singleIssuer",
+    "deferTaskrun",
+    "coopTaskrun",
+    "taskrunFlag",
+    "submitAll",
+    "attachWq",
+    "disabled",
+    "noSqarray",
 ];
 
 impl SetupOptions {
     pub fn new(entries: u32) -> Self {
-        SetupOptions { entries, ..Default::default() }
+        SetupOptions {
+            entries,
+            ..Default::default()
+        }
     }
 
     fn is_set(&self, name: &str) -> bool {
@@ -86,7 +99,11 @@ impl SetupOptions {
 
     /// The names of the options that are set.
     pub fn set_names(&self) -> Vec<&'static str> {
-        OPTIONAL.iter().copied().filter(|n| self.is_set(n)).collect()
+        OPTIONAL
+            .iter()
+            .copied()
+            .filter(|n| self.is_set(n))
+            .collect()
     }
 
     /// Rules the kernel enforces with a bare EINVAL, checked first so the error can say which.
@@ -98,30 +115,48 @@ impl SetupOptions {
             return bad(&["entries"], "entries must be at least 1");
         }
         if self.entries > MAX_ENTRIES && !self.clamp {
-            return bad(&["entries"], &format!("entries must be at most {MAX_ENTRIES} (or set clamp: true)"));
+            return bad(
+                &["entries"],
+                &format!("entries must be at most {MAX_ENTRIES} (or set clamp: true)"),
+            );
         }
         if let Some(cq) = self.cq_entries {
             if cq == 0 {
                 return bad(&["cqEntries"], "cqEntries must be at least 1");
             }
             if cq > MAX_CQ_ENTRIES && !self.clamp {
-                return bad(&["cqEntries"], &format!("cqEntries must be at most {MAX_CQ_ENTRIES} (or set clamp: true)"));
+                return bad(
+                    &["cqEntries"],
+                    &format!("cqEntries must be at most {MAX_CQ_ENTRIES} (or set clamp: true)"),
+                );
             }
             if cq < self.entries {
                 return bad(&["cqEntries"], "cqEntries must be at least entries");
             }
         }
         if self.defer_taskrun && !self.single_issuer {
-            return bad(&["deferTaskrun", "singleIssuer"], "deferTaskrun requires singleIssuer: true");
+            return bad(
+                &["deferTaskrun", "singleIssuer"],
+                "deferTaskrun requires singleIssuer: true",
+            );
         }
         if self.defer_taskrun && self.sqpoll.is_some() {
-            return bad(&["deferTaskrun", "sqpoll"], "deferTaskrun cannot be combined with sqpoll");
+            return bad(
+                &["deferTaskrun", "sqpoll"],
+                "deferTaskrun cannot be combined with sqpoll",
+            );
         }
         if self.taskrun_flag && !(self.coop_taskrun || self.defer_taskrun) {
-            return bad(&["taskrunFlag"], "taskrunFlag requires coopTaskrun or deferTaskrun");
+            return bad(
+                &["taskrunFlag"],
+                "taskrunFlag requires coopTaskrun or deferTaskrun",
+            );
         }
         if self.coop_taskrun && self.sqpoll.is_some() {
-            return bad(&["coopTaskrun", "sqpoll"], "coopTaskrun has no effect with sqpoll and the kernel rejects the pair");
+            return bad(
+                &["coopTaskrun", "sqpoll"],
+                "coopTaskrun has no effect with sqpoll and the kernel rejects the pair",
+            );
         }
         Ok(())
     }
@@ -186,7 +221,12 @@ pub struct SetupError {
 
 impl SetupError {
     fn invalid(options: Vec<&'static str>, message: String) -> Self {
-        SetupError { code: "ERR_URING_INVALID_OPTION", errno: libc::EINVAL, message, options }
+        SetupError {
+            code: "ERR_URING_INVALID_OPTION",
+            errno: libc::EINVAL,
+            message,
+            options,
+        }
     }
 }
 
@@ -211,7 +251,12 @@ pub fn setup(opts: &SetupOptions) -> Result<IoUring, SetupError> {
 fn diagnose(opts: &SetupOptions, err: &io::Error) -> SetupError {
     let errno = err.raw_os_error().unwrap_or(0);
     let kernel = crate::diagnose::kernel_release();
-    let mk = |code, message: String| SetupError { code, errno, message, options: vec![] };
+    let mk = |code, message: String| SetupError {
+        code,
+        errno,
+        message,
+        options: vec![],
+    };
     match errno {
         libc::ENOSYS => {
             let seccomp = system_facts().seccomp_mode == Some(2);
@@ -382,7 +427,10 @@ struct KernelParams {
 pub fn raw_params(ring: &IoUring) -> RawParams {
     let p = ring.params();
     const _: () = assert!(std::mem::size_of::<KernelParams>() == 120);
-    assert_eq!(std::mem::size_of_val(p), std::mem::size_of::<KernelParams>());
+    assert_eq!(
+        std::mem::size_of_val(p),
+        std::mem::size_of::<KernelParams>()
+    );
     // SAFETY: `Parameters` is #[repr(transparent)] over the kernel's io_uring_params, whose layout
     // KernelParams reproduces field for field (size checked above); we only read it.
     let k = unsafe { &*(p as *const io_uring::Parameters as *const KernelParams) };
@@ -409,7 +457,10 @@ mod tests {
 
     #[test]
     fn plain_ring_reports_sizes_and_nodrop() {
-        let Ok(r) = setup(&SetupOptions::new(8)) else { eprintln!("SKIP: no io_uring"); return };
+        let Ok(r) = setup(&SetupOptions::new(8)) else {
+            eprintln!("SKIP: no io_uring");
+            return;
+        };
         let p = raw_params(&r);
         assert_eq!(p.sq_entries, 8);
         assert_eq!(p.cq_entries, 16);
@@ -434,7 +485,10 @@ mod tests {
     fn clamp_accepts_huge_entries() {
         let mut o = SetupOptions::new(1 << 20);
         o.clamp = true;
-        let Ok(r) = setup(&o) else { eprintln!("SKIP: no io_uring"); return };
+        let Ok(r) = setup(&o) else {
+            eprintln!("SKIP: no io_uring");
+            return;
+        };
         assert_eq!(raw_params(&r).sq_entries, MAX_ENTRIES);
     }
 

@@ -2,10 +2,10 @@
 //! validated and turned into a real SQE. One encoding path for every op (as liburing's
 //! `io_uring_prep_rw`): JS writes numbers, this file checks every one before it reaches the kernel.
 
-pub use libc::iovec as Iovec;
 use crate::registrar::{Region, Registrar};
 use crate::ring::RingError;
 use io_uring::{opcode, squeue::Entry as Sqe, squeue::Flags, types, types::Fd, types::FsyncFlags};
+pub use libc::iovec as Iovec;
 use std::rc::Rc;
 
 /// `f64` words per staged entry.
@@ -92,7 +92,10 @@ pub struct OpError {
 
 impl OpError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        OpError { code, message: message.into() }
+        OpError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -109,10 +112,16 @@ pub struct NoBuffers;
 
 impl Buffers for NoBuffers {
     fn bytes(&mut self, index: u32) -> Result<(*mut u8, usize), OpError> {
-        Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("buffer {index} is not in this batch")))
+        Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            format!("buffer {index} is not in this batch"),
+        ))
     }
     fn list(&mut self, index: u32, _out: &mut Vec<libc::iovec>) -> Result<(), OpError> {
-        Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("buffer list {index} is not in this batch")))
+        Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            format!("buffer list {index} is not in this batch"),
+        ))
     }
 }
 
@@ -138,13 +147,22 @@ pub fn int(rec: &[f64], at: usize, min: f64, max: f64, name: &str) -> Result<i64
 #[inline(never)]
 fn int_error(v: f64, min: f64, max: f64, name: &str) -> OpError {
     if !v.is_finite() || v.fract() != 0.0 {
-        return OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"{name}\" is out of range. It must be an integer. Received {v}"));
+        return OpError::new(
+            "ERR_OUT_OF_RANGE",
+            format!("The value of \"{name}\" is out of range. It must be an integer. Received {v}"),
+        );
     }
     OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"{name}\" is out of range. It must be >= {min} && <= {max}. Received {v}"))
 }
 
 pub fn slot_of(rec: &[f64]) -> Result<u32, OpError> {
-    Ok(int(rec, field::SLOT, 0.0, (crate::ring::MAX_SLOTS - 1) as f64, "slot")? as u32)
+    Ok(int(
+        rec,
+        field::SLOT,
+        0.0,
+        (crate::ring::MAX_SLOTS - 1) as f64,
+        "slot",
+    )? as u32)
 }
 
 fn fd(rec: &[f64]) -> Result<i32, OpError> {
@@ -157,7 +175,10 @@ fn offset(rec: &[f64]) -> Result<u64, OpError> {
     let hi = int(rec, field::OFF_HI, 0.0, i32::MAX as f64, "offset")?;
     if lo == -1 {
         if hi != 0 {
-            return Err(OpError::new("ERR_OUT_OF_RANGE", "The value of \"offset\" is out of range. -1 (current position) has no high word"));
+            return Err(OpError::new(
+                "ERR_OUT_OF_RANGE",
+                "The value of \"offset\" is out of range. -1 (current position) has no high word",
+            ));
         }
         return Ok(u64::MAX);
     }
@@ -174,10 +195,20 @@ fn buffer_range(rec: &[f64], bufs: &mut dyn Buffers) -> Result<(*mut u8, u32), O
         return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"bufferOffset\" is out of range. It must be <= {size}. Received {off}")));
     }
     if len > size as u64 - off {
-        return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"length\" is out of range. It must be <= {}. Received {len}", size as u64 - off)));
+        return Err(OpError::new(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "The value of \"length\" is out of range. It must be <= {}. Received {len}",
+                size as u64 - off
+            ),
+        ));
     }
     // SAFETY: off <= size, so the result stays inside (or one past the end of) the buffer.
-    let p = if size == 0 { ptr } else { unsafe { ptr.add(off as usize) } };
+    let p = if size == 0 {
+        ptr
+    } else {
+        unsafe { ptr.add(off as usize) }
+    };
     Ok((p, len as u32))
 }
 
@@ -224,21 +255,37 @@ impl Ctx<'_> {
         if crate::probe::parse_version(since) <= self.kernel {
             return Ok(());
         }
-        Err(OpError::new("ERR_URING_OP_UNSUPPORTED", format!("{what} is not supported by this kernel ({}.{}); it needs Linux {since}", self.kernel.0, self.kernel.1)))
+        Err(OpError::new(
+            "ERR_URING_OP_UNSUPPORTED",
+            format!(
+                "{what} is not supported by this kernel ({}.{}); it needs Linux {since}",
+                self.kernel.0, self.kernel.1
+            ),
+        ))
     }
 
     fn need(&self, code: u8) -> Result<(), OpError> {
         if self.supported.get(code as usize).copied().unwrap_or(false) {
             return Ok(());
         }
-        let (name, since) = crate::probe::op_by_code(code).map(|o| (o.name, o.since)).unwrap_or(("unknown", "?"));
-        Err(OpError::new("ERR_URING_OP_UNSUPPORTED", format!("{name} (opcode {code}) is not supported by this kernel; it needs Linux {since}")))
+        let (name, since) = crate::probe::op_by_code(code)
+            .map(|o| (o.name, o.since))
+            .unwrap_or(("unknown", "?"));
+        Err(OpError::new(
+            "ERR_URING_OP_UNSUPPORTED",
+            format!(
+                "{name} (opcode {code}) is not supported by this kernel; it needs Linux {since}"
+            ),
+        ))
     }
 }
 
 impl From<RingError> for OpError {
     fn from(e: RingError) -> Self {
-        OpError { code: e.code, message: e.message }
+        OpError {
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 
@@ -346,7 +393,10 @@ impl Enc<'_, '_> {
         match bytes.iter().position(|&b| b == 0) {
             Some(0) => Err(OpError::new("ERR_INVALID_ARG_VALUE", "path is empty")),
             Some(_) => Ok(p as *const libc::c_char),
-            None => Err(OpError::new("ERR_INVALID_ARG_VALUE", "a path or name must end with a NUL byte")),
+            None => Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "a path or name must end with a NUL byte",
+            )),
         }
     }
     /// The buffer at BUF + k as a `T` the kernel reads or writes: at least `size_of::<T>()`
@@ -354,14 +404,33 @@ impl Enc<'_, '_> {
     pub fn struct_at<T>(&mut self, k: u32, what: &str) -> Result<*mut T, OpError> {
         let (p, n) = self.buf_at(k)?;
         if n < std::mem::size_of::<T>() || !(p as usize).is_multiple_of(std::mem::align_of::<T>()) {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("{what} needs {} bytes aligned to {}", std::mem::size_of::<T>(), std::mem::align_of::<T>())));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                format!(
+                    "{what} needs {} bytes aligned to {}",
+                    std::mem::size_of::<T>(),
+                    std::mem::align_of::<T>()
+                ),
+            ));
         }
         Ok(p.cast())
     }
     /// The timespec of BUF_OFF (seconds) and LEN (nanoseconds), stored in the slot.
     pub fn timespec(&mut self) -> Result<*const types::Timespec, OpError> {
-        let sec = int(self.rec, field::BUF_OFF, 0.0, 9007199254740991.0, "timeout seconds")? as u64;
-        let nsec = int(self.rec, field::LEN, 0.0, 999_999_999.0, "timeout nanoseconds")? as u32;
+        let sec = int(
+            self.rec,
+            field::BUF_OFF,
+            0.0,
+            9007199254740991.0,
+            "timeout seconds",
+        )? as u64;
+        let nsec = int(
+            self.rec,
+            field::LEN,
+            0.0,
+            999_999_999.0,
+            "timeout nanoseconds",
+        )? as u32;
         self.mem.ts = types::Timespec::new().sec(sec).nsec(nsec);
         Ok(&self.mem.ts as *const _)
     }
@@ -458,7 +527,10 @@ fn gen(rec: &[f64], at: usize, name: &str) -> Result<u32, OpError> {
 fn target(rec: &[f64], ctx: &Ctx) -> Result<Target, OpError> {
     if fixed_bits(rec)? & FX_FD != 0 {
         let index = int(rec, field::FD, 0.0, u32::MAX as f64, "fd")? as u32;
-        Ok(Target::Fixed(ctx.reg.file(index, gen(rec, field::FD_GEN, "fd generation")?)?))
+        Ok(Target::Fixed(
+            ctx.reg
+                .file(index, gen(rec, field::FD_GEN, "fd generation")?)?,
+        ))
     } else {
         Ok(Target::Fd(fd(rec)?))
     }
@@ -467,12 +539,21 @@ fn target(rec: &[f64], ctx: &Ctx) -> Result<Target, OpError> {
 /// A byte range of a registered buffer: pointer, length, table index, region.
 fn fixed_range(rec: &[f64], ctx: &Ctx) -> Result<(*mut u8, u32, u16, Rc<Region>), OpError> {
     let index = int(rec, field::BUF, 0.0, u16::MAX as f64, "buffer")? as u32;
-    let region = ctx.reg.buffer(index, gen(rec, field::BUF_GEN, "buffer generation")?)?.clone();
+    let region = ctx
+        .reg
+        .buffer(index, gen(rec, field::BUF_GEN, "buffer generation")?)?
+        .clone();
     let size = region.len() as u64;
     let off = int(rec, field::BUF_OFF, 0.0, 9007199254740991.0, "bufferOffset")? as u64;
     let len = int(rec, field::LEN, 0.0, u32::MAX as f64, "length")? as u64;
     if off > size || len > size - off {
-        return Err(OpError::new("ERR_OUT_OF_RANGE", format!("bytes {off}..{} are outside the registered buffer of {size} bytes", off + len)));
+        return Err(OpError::new(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "bytes {off}..{} are outside the registered buffer of {size} bytes",
+                off + len
+            ),
+        ));
     }
     // SAFETY: off <= size, inside (or one past) the region.
     let p = unsafe { region.ptr().add(off as usize) };
@@ -489,14 +570,25 @@ fn group(rec: &[f64], ctx: &Ctx) -> Result<(u16, u32, u32, Rc<Region>), OpError>
 
 fn only(bits: u32, allowed: u32, op: &str) -> Result<(), OpError> {
     if bits & !allowed != 0 {
-        return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("{op} cannot take that kind of handle (fixed bits 0x{:x})", bits & !allowed)));
+        return Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            format!(
+                "{op} cannot take that kind of handle (fixed bits 0x{:x})",
+                bits & !allowed
+            ),
+        ));
     }
     Ok(())
 }
 
 /// Validates one staged entry and builds its SQE. `mem` is the slot's own memory (iovecs,
 /// timespec, ...); the SQE may point into it, so it must stay put until the slot's final CQE.
-pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx) -> Result<Encoded, OpError> {
+pub fn encode(
+    rec: &[f64],
+    bufs: &mut dyn Buffers,
+    mem: &mut SlotMem,
+    ctx: &Ctx,
+) -> Result<Encoded, OpError> {
     if rec.len() < STRIDE {
         return Err(OpError::new("ERR_INVALID_ARG_VALUE", "short staged entry"));
     }
@@ -505,14 +597,20 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
     let ioprio = int(rec, field::IOPRIO, 0.0, u16::MAX as f64, "ioprio")? as u16;
     let personality = int(rec, field::PERSONALITY, 0.0, u16::MAX as f64, "personality")? as u16;
     if personality != 0 && !ctx.reg.personalities.contains_key(&personality) {
-        return Err(OpError::new("ERR_URING_STALE_HANDLE", format!("personality {personality} is not registered with this ring")));
+        return Err(OpError::new(
+            "ERR_URING_STALE_HANDLE",
+            format!("personality {personality} is not registered with this ring"),
+        ));
     }
     let bits = fixed_bits(rec)?;
     // The *_FIXED opcodes are what JS names (and probes); they are built from the base op with a
     // registered buffer, which must then be there.
     let op = match op {
         OP_READ_FIXED | OP_WRITE_FIXED | OP_READV_FIXED | OP_WRITEV_FIXED if bits & FX_BUF == 0 => {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a *_FIXED op needs a registered buffer"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                "a *_FIXED op needs a registered buffer",
+            ));
         }
         OP_READ_FIXED => OP_READ,
         OP_WRITE_FIXED => OP_WRITE,
@@ -520,7 +618,8 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
         OP_WRITEV_FIXED => OP_WRITEV,
         other => other,
     };
-    let rw_flags = || int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags").map(|v| v as u32 as i32);
+    let rw_flags =
+        || int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags").map(|v| v as u32 as i32);
     let mut effect = Effect::None;
     let mut hold = None;
     mem.clear();
@@ -531,7 +630,11 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             opcode::Nop::new().build()
         }
         OP_READ | OP_WRITE => {
-            only(bits, FX_FD | FX_BUF | if op == OP_READ { FX_GROUP } else { 0 }, "read/write")?;
+            only(
+                bits,
+                FX_FD | FX_BUF | if op == OP_READ { FX_GROUP } else { 0 },
+                "read/write",
+            )?;
             let t = target(rec, ctx)?;
             let off = offset(rec)?;
             let rwf = rw_flags()?;
@@ -540,10 +643,18 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
                 hold = Some(region);
                 if op == OP_READ {
                     ctx.need(OP_READ_FIXED)?;
-                    with_fd!(t, |f| opcode::ReadFixed::new(f, p, len, index).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                    with_fd!(t, |f| opcode::ReadFixed::new(f, p, len, index)
+                        .offset(off)
+                        .rw_flags(rwf)
+                        .ioprio(ioprio)
+                        .build())
                 } else {
                     ctx.need(OP_WRITE_FIXED)?;
-                    with_fd!(t, |f| opcode::WriteFixed::new(f, p, len, index).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                    with_fd!(t, |f| opcode::WriteFixed::new(f, p, len, index)
+                        .offset(off)
+                        .rw_flags(rwf)
+                        .ioprio(ioprio)
+                        .build())
                 }
             } else if bits & FX_GROUP != 0 {
                 ctx.need(op)?;
@@ -551,14 +662,27 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
                 hold = Some(region);
                 effect = Effect::Select { group: id, gen: g };
                 flags |= Flags::BUFFER_SELECT;
-                with_fd!(t, |f| opcode::Read::new(f, std::ptr::null_mut(), size).offset(off).rw_flags(rwf).ioprio(ioprio).buf_group(id).build())
+                with_fd!(t, |f| opcode::Read::new(f, std::ptr::null_mut(), size)
+                    .offset(off)
+                    .rw_flags(rwf)
+                    .ioprio(ioprio)
+                    .buf_group(id)
+                    .build())
             } else {
                 ctx.need(op)?;
                 let (p, len) = buffer_range(rec, bufs)?;
                 if op == OP_READ {
-                    with_fd!(t, |f| opcode::Read::new(f, p, len).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                    with_fd!(t, |f| opcode::Read::new(f, p, len)
+                        .offset(off)
+                        .rw_flags(rwf)
+                        .ioprio(ioprio)
+                        .build())
                 } else {
-                    with_fd!(t, |f| opcode::Write::new(f, p, len).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                    with_fd!(t, |f| opcode::Write::new(f, p, len)
+                        .offset(off)
+                        .rw_flags(rwf)
+                        .ioprio(ioprio)
+                        .build())
                 }
             }
         }
@@ -570,22 +694,36 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             if bits & FX_BUF != 0 {
                 // The list is (offset, length) pairs inside one registered buffer.
                 let index = int(rec, field::AUX, 0.0, u16::MAX as f64, "buffer")? as u32;
-                let region = ctx.reg.buffer(index, gen(rec, field::BUF_GEN, "buffer generation")?)?.clone();
+                let region = ctx
+                    .reg
+                    .buffer(index, gen(rec, field::BUF_GEN, "buffer generation")?)?
+                    .clone();
                 let (p, n) = bufs.bytes(list)?;
                 if !n.is_multiple_of(16) || !(p as usize).is_multiple_of(8) {
-                    return Err(OpError::new("ERR_INVALID_ARG_VALUE", "a fixed buffer list must be a Float64Array of (offset, length) pairs"));
+                    return Err(OpError::new(
+                        "ERR_INVALID_ARG_VALUE",
+                        "a fixed buffer list must be a Float64Array of (offset, length) pairs",
+                    ));
                 }
                 // SAFETY: p is an 8-aligned Float64Array of n bytes, alive for this call.
                 let pairs = unsafe { std::slice::from_raw_parts(p as *const f64, n / 8) };
                 for (i, pair) in pairs.chunks(2).enumerate() {
                     let (o, l) = (pair[0], pair[1]);
                     let size = region.len() as f64;
-                    if !(o.fract() == 0.0 && l.fract() == 0.0 && o >= 0.0 && l >= 0.0 && o + l <= size) {
+                    if !(o.fract() == 0.0
+                        && l.fract() == 0.0
+                        && o >= 0.0
+                        && l >= 0.0
+                        && o + l <= size)
+                    {
                         iov.clear();
                         return Err(OpError::new("ERR_OUT_OF_RANGE", format!("buffers[{i}] ({o}, {l}) is outside the registered buffer of {size} bytes")));
                     }
                     // SAFETY: o + l <= size: inside the region.
-                    iov.push(libc::iovec { iov_base: unsafe { region.ptr().add(o as usize) }.cast(), iov_len: l as usize });
+                    iov.push(libc::iovec {
+                        iov_base: unsafe { region.ptr().add(o as usize) }.cast(),
+                        iov_len: l as usize,
+                    });
                 }
                 fixed_index = Some(index as u16);
                 hold = Some(region);
@@ -603,21 +741,39 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             match (op, fixed_index) {
                 (OP_READV, Some(i)) => {
                     ctx.need(OP_READV_FIXED)?;
-                    with_fd!(t, |f| opcode::ReadvFixed::new(f, ptr, n, i).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                    with_fd!(t, |f| opcode::ReadvFixed::new(f, ptr, n, i)
+                        .offset(off)
+                        .rw_flags(rwf)
+                        .ioprio(ioprio)
+                        .build())
                 }
                 (_, Some(i)) => {
                     ctx.need(OP_WRITEV_FIXED)?;
-                    with_fd!(t, |f| opcode::WritevFixed::new(f, ptr, n, i).offset(off).rw_flags(rwf).ioprio(ioprio).build())
+                    with_fd!(t, |f| opcode::WritevFixed::new(f, ptr, n, i)
+                        .offset(off)
+                        .rw_flags(rwf)
+                        .ioprio(ioprio)
+                        .build())
                 }
-                (OP_READV, None) => with_fd!(t, |f| opcode::Readv::new(f, ptr, n).offset(off).rw_flags(rwf).ioprio(ioprio).build()),
-                _ => with_fd!(t, |f| opcode::Writev::new(f, ptr, n).offset(off).rw_flags(rwf).ioprio(ioprio).build()),
+                (OP_READV, None) => with_fd!(t, |f| opcode::Readv::new(f, ptr, n)
+                    .offset(off)
+                    .rw_flags(rwf)
+                    .ioprio(ioprio)
+                    .build()),
+                _ => with_fd!(t, |f| opcode::Writev::new(f, ptr, n)
+                    .offset(off)
+                    .rw_flags(rwf)
+                    .ioprio(ioprio)
+                    .build()),
             }
         }
         OP_FSYNC => {
             only(bits, FX_FD, "fsync")?;
             let t = target(rec, ctx)?;
             let f = int(rec, field::OP_FLAGS, 0.0, 1.0, "fsyncFlags")? as u32;
-            with_fd!(t, |x| opcode::Fsync::new(x).flags(FsyncFlags::from_bits_truncate(f)).build())
+            with_fd!(t, |x| opcode::Fsync::new(x)
+                .flags(FsyncFlags::from_bits_truncate(f))
+                .build())
         }
         OP_OPENAT => {
             ctx.need(op)?;
@@ -629,14 +785,20 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             let path = c_string(rec, bufs)?;
             let oflags = int(rec, field::OP_FLAGS, 0.0, u32::MAX as f64, "flags")? as u32 as i32;
             let mode = int(rec, field::AUX, 0.0, 0o7777 as f64, "mode")? as libc::mode_t;
-            let mut b = opcode::OpenAt::new(Fd(dirfd), path).flags(oflags).mode(mode);
+            let mut b = opcode::OpenAt::new(Fd(dirfd), path)
+                .flags(oflags)
+                .mode(mode);
             if bits & FX_SLOT != 0 {
                 let i = int(rec, field::LEN, 0.0, u32::MAX as f64, "direct slot")? as u32;
-                let i = ctx.reg.file(i, gen(rec, field::FD_GEN, "slot generation")?)?;
+                let i = ctx
+                    .reg
+                    .file(i, gen(rec, field::FD_GEN, "slot generation")?)?;
                 if !ctx.reg.is_pinned(i) {
                     return Err(OpError::new("ERR_INVALID_ARG_VALUE", "openat can open into a slot of registrar.directSlots() only; this RegisteredFd names a registered file or a direct descriptor"));
                 }
-                let slot = types::DestinationSlot::try_from_slot_target(i).map_err(|_| OpError::new("ERR_OUT_OF_RANGE", "direct slot index out of range"))?;
+                let slot = types::DestinationSlot::try_from_slot_target(i).map_err(|_| {
+                    OpError::new("ERR_OUT_OF_RANGE", "direct slot index out of range")
+                })?;
                 b = b.file_index(Some(slot));
             } else if bits & FX_DIRECT != 0 {
                 b = b.file_index(Some(types::DestinationSlot::auto_target()));
@@ -649,7 +811,10 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             only(bits, FX_FD, "close")?;
             match target(rec, ctx)? {
                 Target::Fixed(i) => {
-                    effect = Effect::CloseDirect { index: i, gen: gen(rec, field::FD_GEN, "fd generation")? };
+                    effect = Effect::CloseDirect {
+                        index: i,
+                        gen: gen(rec, field::FD_GEN, "fd generation")?,
+                    };
                     opcode::Close::new(types::Fixed(i)).build()
                 }
                 Target::Fd(fd) => opcode::Close::new(Fd(fd)).build(),
@@ -665,25 +830,45 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
             if slot.is_some() {
                 effect = Effect::DirectAlloc;
             }
-            opcode::Socket::new(domain, ty, proto).file_index(slot).build()
+            opcode::Socket::new(domain, ty, proto)
+                .file_index(slot)
+                .build()
         }
         OP_FIXED_FD_INSTALL => {
             ctx.need(op)?;
             only(bits, FX_FD, "fixedFdInstall")?;
             let Target::Fixed(i) = target(rec, ctx)? else {
-                return Err(OpError::new("ERR_INVALID_ARG_TYPE", "fixedFdInstall needs a RegisteredFd"));
+                return Err(OpError::new(
+                    "ERR_INVALID_ARG_TYPE",
+                    "fixedFdInstall needs a RegisteredFd",
+                ));
             };
             let f = int(rec, field::OP_FLAGS, 0.0, 1.0, "flags")? as u32;
             opcode::FixedFdInstall::new(types::Fixed(i), f).build()
         }
         other => {
-            let mut enc = Enc { rec, bufs, mem, ctx, bits, ioprio, flags, effect, hold: None };
+            let mut enc = Enc {
+                rec,
+                bufs,
+                mem,
+                ctx,
+                bits,
+                ioprio,
+                flags,
+                effect,
+                hold: None,
+            };
             let built = crate::ops_fs::encode(other, &mut enc)
                 .or_else(|| crate::ops_net::encode(other, &mut enc))
                 .or_else(|| crate::ops_ctl::encode(other, &mut enc));
             let Some(built) = built else {
-                let name = crate::probe::op_by_code(other).map(|o| o.name).unwrap_or("unknown");
-                return Err(OpError::new("ERR_URING_OP_NOT_ENCODABLE", format!("opcode {other} ({name}) cannot be staged by this version of uring")));
+                let name = crate::probe::op_by_code(other)
+                    .map(|o| o.name)
+                    .unwrap_or("unknown");
+                return Err(OpError::new(
+                    "ERR_URING_OP_NOT_ENCODABLE",
+                    format!("opcode {other} ({name}) cannot be staged by this version of uring"),
+                ));
             };
             let e = built.inspect_err(|_| enc.mem.clear())?;
             flags = enc.flags;
@@ -694,7 +879,11 @@ pub fn encode(rec: &[f64], bufs: &mut dyn Buffers, mem: &mut SlotMem, ctx: &Ctx)
     };
     // `flags` ORs into what the builder set (IOSQE_FIXED_FILE for a `types::Fixed` fd).
     let e = e.flags(flags);
-    let sqe = if personality != 0 { e.personality(personality) } else { e };
+    let sqe = if personality != 0 {
+        e.personality(personality)
+    } else {
+        e
+    };
     Ok(Encoded { sqe, effect, hold })
 }
 
@@ -708,7 +897,10 @@ fn c_string(rec: &[f64], bufs: &mut dyn Buffers) -> Result<*const libc::c_char, 
     match bytes.iter().position(|&b| b == 0) {
         Some(0) => Err(OpError::new("ERR_INVALID_ARG_VALUE", "path is empty")),
         Some(_) => Ok(p as *const libc::c_char),
-        None => Err(OpError::new("ERR_INVALID_ARG_VALUE", "path must end with a NUL byte")),
+        None => Err(OpError::new(
+            "ERR_INVALID_ARG_VALUE",
+            "path must end with a NUL byte",
+        )),
     }
 }
 
@@ -723,28 +915,58 @@ mod tests {
         assert_eq!(ok(255.0, 0.0, 255.0), Ok(255));
         assert_eq!(ok(-1.0, -1.0, u32::MAX as f64), Ok(-1));
         assert_eq!(ok(-0.0, 0.0, 1.0), Ok(0));
-        assert_eq!(ok(9007199254740991.0, 0.0, 9007199254740991.0), Ok(9007199254740991));
-        assert_eq!(ok(u32::MAX as f64, 0.0, u32::MAX as f64), Ok(u32::MAX as i64));
-        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5, -0.5, 4294967295.5] {
+        assert_eq!(
+            ok(9007199254740991.0, 0.0, 9007199254740991.0),
+            Ok(9007199254740991)
+        );
+        assert_eq!(
+            ok(u32::MAX as f64, 0.0, u32::MAX as f64),
+            Ok(u32::MAX as i64)
+        );
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.5,
+            -0.5,
+            4294967295.5,
+        ] {
             let e = ok(v, -1.0, u32::MAX as f64).unwrap_err();
             assert_eq!(e.code, "ERR_OUT_OF_RANGE");
-            assert!(e.message.contains("must be an integer"), "{v}: {}", e.message);
+            assert!(
+                e.message.contains("must be an integer"),
+                "{v}: {}",
+                e.message
+            );
         }
         for v in [256.0, -1.0, 1e300] {
             let e = ok(v, 0.0, 255.0).unwrap_err();
-            assert!(e.message.contains("must be >= 0 && <= 255"), "{v}: {}", e.message);
+            assert!(
+                e.message.contains("must be >= 0 && <= 255"),
+                "{v}: {}",
+                e.message
+            );
         }
     }
 
     struct One(Vec<u8>, Vec<Vec<u8>>);
     impl Buffers for One {
         fn bytes(&mut self, index: u32) -> Result<(*mut u8, usize), OpError> {
-            if index == 0 { Ok((self.0.as_mut_ptr(), self.0.len())) } else { NoBuffers.bytes(index) }
+            if index == 0 {
+                Ok((self.0.as_mut_ptr(), self.0.len()))
+            } else {
+                NoBuffers.bytes(index)
+            }
         }
         fn list(&mut self, index: u32, out: &mut Vec<libc::iovec>) -> Result<(), OpError> {
-            if index != 0 { return NoBuffers.list(index, out) }
+            if index != 0 {
+                return NoBuffers.list(index, out);
+            }
             for b in &mut self.1 {
-                out.push(libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() });
+                out.push(libc::iovec {
+                    iov_base: b.as_mut_ptr().cast(),
+                    iov_len: b.len(),
+                });
             }
             Ok(())
         }
@@ -757,37 +979,85 @@ mod tests {
     #[test]
     fn handles_are_checked_against_the_registrar() {
         let (reg, sup) = ctx();
-        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
+        let ctx = Ctx {
+            reg: &reg,
+            supported: &sup,
+            kernel: (6, 18),
+        };
         let mut b = One(vec![0; 16], vec![]);
         let mut r = rec(OP_READ);
         r[field::FIXED] = FX_FD as f64;
         r[field::FD_GEN] = 7.0;
-        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_URING_STALE_HANDLE");
+        assert_eq!(
+            encode(&r, &mut b, &mut SlotMem::default(), &ctx)
+                .err()
+                .unwrap()
+                .code,
+            "ERR_URING_STALE_HANDLE"
+        );
         let mut r = rec(OP_WRITE);
         r[field::FIXED] = FX_GROUP as f64; // write has no buffer-select form
-        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            encode(&r, &mut b, &mut SlotMem::default(), &ctx)
+                .err()
+                .unwrap()
+                .code,
+            "ERR_INVALID_ARG_VALUE"
+        );
         let mut r = rec(OP_READ);
         r[field::FIXED] = 32.0;
-        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(
+            encode(&r, &mut b, &mut SlotMem::default(), &ctx)
+                .err()
+                .unwrap()
+                .code,
+            "ERR_OUT_OF_RANGE"
+        );
         let sup = vec![false; 64];
-        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
+        let ctx = Ctx {
+            reg: &reg,
+            supported: &sup,
+            kernel: (6, 18),
+        };
         let mut r = rec(OP_READ);
         r[field::LEN] = 1.0;
-        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_URING_OP_UNSUPPORTED");
+        assert_eq!(
+            encode(&r, &mut b, &mut SlotMem::default(), &ctx)
+                .err()
+                .unwrap()
+                .code,
+            "ERR_URING_OP_UNSUPPORTED"
+        );
     }
 
     #[test]
     fn paths_must_be_nul_terminated() {
         let (reg, sup) = ctx();
-        let ctx = Ctx { reg: &reg, supported: &sup, kernel: (6, 18) };
+        let ctx = Ctx {
+            reg: &reg,
+            supported: &sup,
+            kernel: (6, 18),
+        };
         let mut r = rec(OP_OPENAT);
         r[field::FD] = AT_FDCWD as f64;
         let mut b = One(b"/tmp".to_vec(), vec![]);
-        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            encode(&r, &mut b, &mut SlotMem::default(), &ctx)
+                .err()
+                .unwrap()
+                .code,
+            "ERR_INVALID_ARG_VALUE"
+        );
         let mut b = One(b"/tmp\0".to_vec(), vec![]);
         assert!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).is_ok());
         r[field::FD] = -2.0;
-        assert_eq!(encode(&r, &mut b, &mut SlotMem::default(), &ctx).err().unwrap().code, "ERR_OUT_OF_RANGE");
+        assert_eq!(
+            encode(&r, &mut b, &mut SlotMem::default(), &ctx)
+                .err()
+                .unwrap()
+                .code,
+            "ERR_OUT_OF_RANGE"
+        );
     }
 
     fn rec(op: u8) -> [f64; STRIDE] {
@@ -800,7 +1070,19 @@ mod tests {
 
     fn err(r: &[f64], b: &mut One) -> &'static str {
         let (reg, sup) = ctx();
-        encode(r, b, &mut SlotMem::default(), &Ctx { reg: &reg, supported: &sup, kernel: (6, 18) }).err().unwrap().code
+        encode(
+            r,
+            b,
+            &mut SlotMem::default(),
+            &Ctx {
+                reg: &reg,
+                supported: &sup,
+                kernel: (6, 18),
+            },
+        )
+        .err()
+        .unwrap()
+        .code
     }
 
     #[test]
@@ -810,10 +1092,29 @@ mod tests {
         r[field::FD] = 3.0;
         r[field::LEN] = 16.0;
         let (reg, sup) = ctx();
-        assert!(encode(&r, &mut b, &mut SlotMem::default(), &Ctx { reg: &reg, supported: &sup, kernel: (6, 18) }).is_ok());
-        for (f, v) in [(field::FD, -1.0), (field::FD, 1.5), (field::FD, f64::NAN), (field::FD, 2f64.powi(31)),
-                       (field::LEN, 17.0), (field::BUF_OFF, 17.0), (field::OFF_LO, -2.0), (field::OFF_HI, 2f64.powi(31)),
-                       (field::IOPRIO, 70000.0), (field::LEN, -1.0)] {
+        assert!(encode(
+            &r,
+            &mut b,
+            &mut SlotMem::default(),
+            &Ctx {
+                reg: &reg,
+                supported: &sup,
+                kernel: (6, 18)
+            }
+        )
+        .is_ok());
+        for (f, v) in [
+            (field::FD, -1.0),
+            (field::FD, 1.5),
+            (field::FD, f64::NAN),
+            (field::FD, 2f64.powi(31)),
+            (field::LEN, 17.0),
+            (field::BUF_OFF, 17.0),
+            (field::OFF_LO, -2.0),
+            (field::OFF_HI, 2f64.powi(31)),
+            (field::IOPRIO, 70000.0),
+            (field::LEN, -1.0),
+        ] {
             let mut bad = r;
             bad[f] = v;
             assert_eq!(err(&bad, &mut b), "ERR_OUT_OF_RANGE", "field {f} = {v}");
@@ -851,7 +1152,17 @@ mod tests {
         let mut mem = SlotMem::default();
         r[field::FD] = 0.0;
         let (reg, sup) = ctx();
-        assert!(encode(&r, &mut b, &mut mem, &Ctx { reg: &reg, supported: &sup, kernel: (6, 18) }).is_ok());
+        assert!(encode(
+            &r,
+            &mut b,
+            &mut mem,
+            &Ctx {
+                reg: &reg,
+                supported: &sup,
+                kernel: (6, 18)
+            }
+        )
+        .is_ok());
         assert_eq!(mem.iov.len(), 2);
         assert_eq!(mem.iov[1].iov_len, 8);
     }

@@ -173,11 +173,14 @@ unsafe extern "C" fn on_closed(handle: *mut c_void) {
     }
 }
 
-
 impl Driver {
     /// Creates an eventfd, starts a poll handle on `env`'s loop that calls `func` when it becomes
     /// readable, then registers the eventfd with the ring (`register` is called with it).
-    pub fn start(env: sys::napi_env, func: sys::napi_value, register: impl FnOnce(c_int) -> Result<(), (String, String)>) -> Result<Driver, (String, String)> {
+    pub fn start(
+        env: sys::napi_env,
+        func: sys::napi_value,
+        register: impl FnOnce(c_int) -> Result<(), (String, String)>,
+    ) -> Result<Driver, (String, String)> {
         let uv = uv().map_err(|missing| {
             ("ERR_URING_NO_EVENT_LOOP".to_string(), format!("this runtime has no libuv poll handles ({missing} is missing): the async driver needs Node's event loop. Use the synchronous ring.sq / ring.cq API instead."))
         })?;
@@ -191,7 +194,10 @@ impl Driver {
         let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if efd < 0 {
             let e = std::io::Error::last_os_error();
-            return Err((uring_core::setup::errno_name(e.raw_os_error().unwrap_or(0)).to_string(), format!("eventfd failed: {e}")));
+            return Err((
+                uring_core::setup::errno_name(e.raw_os_error().unwrap_or(0)).to_string(),
+                format!("eventfd failed: {e}"),
+            ));
         }
         let mut fref = ptr::null_mut();
         let mut ctx = ptr::null_mut();
@@ -204,7 +210,13 @@ impl Driver {
             sys::napi_create_string_utf8(env, c"uring".as_ptr(), 5, &mut name);
             sys::napi_async_init(env, ptr::null_mut(), name, &mut ctx);
         }
-        let wake = Box::into_raw(Box::new(Wake { env, efd, func: fref, ctx, wakeups: Cell::new(0) }));
+        let wake = Box::into_raw(Box::new(Wake {
+            env,
+            efd,
+            func: fref,
+            ctx,
+            wakeups: Cell::new(0),
+        }));
         // SAFETY: allocates a uv_poll_t of the size libuv itself reports; libuv initialises it.
         let handle = unsafe { libc::malloc((uv.handle_size)(UV_POLL)) };
         if handle.is_null() {
@@ -220,7 +232,10 @@ impl Driver {
                 libc::free(handle);
                 drop_wake(wake);
             }
-            return Err(("ERR_URING_NO_EVENT_LOOP".into(), format!("uv_poll_init failed ({r})")));
+            return Err((
+                "ERR_URING_NO_EVENT_LOOP".into(),
+                format!("uv_poll_init failed ({r})"),
+            ));
         }
         // SAFETY: the handle is initialised; its data pointer stays valid until `stop`
         // (uv_poll_stop, then uv_close). Nothing is in flight yet, so it must not keep the
@@ -230,10 +245,20 @@ impl Driver {
             (uv.unref)(handle);
             (uv.poll_start)(handle, UV_READABLE, on_readable)
         };
-        let d = Driver { uv, handle, wake, referenced: false, strong: false, user_ref: true };
+        let d = Driver {
+            uv,
+            handle,
+            wake,
+            referenced: false,
+            strong: false,
+            user_ref: true,
+        };
         if r != 0 {
             d.stop(None);
-            return Err(("ERR_URING_NO_EVENT_LOOP".into(), format!("uv_poll_start failed ({r})")));
+            return Err((
+                "ERR_URING_NO_EVENT_LOOP".into(),
+                format!("uv_poll_start failed ({r})"),
+            ));
         }
         if let Err(e) = register(efd) {
             d.stop(None);
@@ -303,7 +328,10 @@ impl Driver {
             } else {
                 drop_wake(self.wake);
             }
-            (self.uv.set_data)(self.handle, Box::into_raw(Box::new(Closing { hook })).cast());
+            (self.uv.set_data)(
+                self.handle,
+                Box::into_raw(Box::new(Closing { hook })).cast(),
+            );
             (self.uv.close)(self.handle, on_closed);
         }
     }

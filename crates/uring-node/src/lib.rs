@@ -9,15 +9,14 @@ use napi::sys;
 use napi::JsValue;
 use napi_derive::napi;
 use std::ptr;
-use std::time::Duration;
-use uring_core::squeue::{Buffers, OpError};
 use std::rc::Rc;
+use std::time::Duration;
 use uring_core::registrar::Region;
+use uring_core::squeue::{Buffers, OpError};
 use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
 
 mod driver;
 pub mod sock;
-
 
 fn ring_err(e: RingError) -> napi::Error<String> {
     let msg = match e.errno {
@@ -32,7 +31,11 @@ fn ring_err(e: RingError) -> napi::Error<String> {
 /// finalizer, so the pages outlive both the registration and every JS view.
 pub struct External(Rc<Region>);
 
-unsafe extern "C" fn drop_region(_env: sys::napi_env, _data: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+unsafe extern "C" fn drop_region(
+    _env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
     // SAFETY: `hint` is the Box<Rc<Region>> leaked in to_napi_value, finalized exactly once.
     drop(unsafe { Box::from_raw(hint.cast::<Rc<Region>>()) });
 }
@@ -53,7 +56,16 @@ impl ToNapiValue for External {
         let mut out = ptr::null_mut();
         // SAFETY: `ptr..ptr+len` is the region's mapping, alive while `hint` (an Rc of it) is;
         // the finalizer frees `hint` when the ArrayBuffer is collected.
-        let st = unsafe { sys::napi_create_external_arraybuffer(env, ptr.cast(), len, Some(drop_region), hint.cast(), &mut out) };
+        let st = unsafe {
+            sys::napi_create_external_arraybuffer(
+                env,
+                ptr.cast(),
+                len,
+                Some(drop_region),
+                hint.cast(),
+                &mut out,
+            )
+        };
         if st != sys::Status::napi_ok {
             // SAFETY: the finalizer was not registered, so the box is still ours.
             drop(unsafe { Box::from_raw(hint) });
@@ -63,7 +75,10 @@ impl ToNapiValue for External {
                 unsafe { sys::napi_get_null(env, &mut out) };
                 return Ok(out);
             }
-            return Err(napi::Error::new(napi::Status::GenericFailure, "could not create an external ArrayBuffer over registered memory"));
+            return Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                "could not create an external ArrayBuffer over registered memory",
+            ));
         }
         Ok(out)
     }
@@ -94,22 +109,37 @@ struct JsBuffers {
 }
 
 impl JsBuffers {
-    fn element(&self, array: sys::napi_value, index: u32, len: u32) -> std::result::Result<sys::napi_value, OpError> {
+    fn element(
+        &self,
+        array: sys::napi_value,
+        index: u32,
+        len: u32,
+    ) -> std::result::Result<sys::napi_value, OpError> {
         if index >= len {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("buffer {index} is not in this batch")));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                format!("buffer {index} is not in this batch"),
+            ));
         }
         let mut v = ptr::null_mut();
         // SAFETY: `array` is a live JS array value of this call's scope; napi_get_element writes
         // one napi_value.
         let st = unsafe { sys::napi_get_element(self.env, array, index, &mut v) };
         if st != sys::Status::napi_ok {
-            return Err(OpError::new("ERR_INVALID_ARG_VALUE", format!("buffer {index} could not be read")));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_VALUE",
+                format!("buffer {index} could not be read"),
+            ));
         }
         Ok(v)
     }
 
     /// Pointer and byte length of an ArrayBufferView or ArrayBuffer.
-    fn view(&self, v: sys::napi_value, what: &str) -> std::result::Result<(*mut u8, usize), OpError> {
+    fn view(
+        &self,
+        v: sys::napi_value,
+        what: &str,
+    ) -> std::result::Result<(*mut u8, usize), OpError> {
         let env = self.env;
         let mut is = false;
         let mut data: *mut std::ffi::c_void = ptr::null_mut();
@@ -123,13 +153,29 @@ impl JsBuffers {
                 let mut length = 0usize;
                 let mut ab = ptr::null_mut();
                 let mut off = 0usize;
-                if sys::napi_get_typedarray_info(env, v, &mut ty, &mut length, &mut data, &mut ab, &mut off) != sys::Status::napi_ok {
-                    return Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("{what} could not be read")));
+                if sys::napi_get_typedarray_info(
+                    env,
+                    v,
+                    &mut ty,
+                    &mut length,
+                    &mut data,
+                    &mut ab,
+                    &mut off,
+                ) != sys::Status::napi_ok
+                {
+                    return Err(OpError::new(
+                        "ERR_INVALID_ARG_TYPE",
+                        format!("{what} could not be read"),
+                    ));
                 }
                 let size = match ty {
-                    sys::TypedarrayType::int8_array | sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array => 1,
+                    sys::TypedarrayType::int8_array
+                    | sys::TypedarrayType::uint8_array
+                    | sys::TypedarrayType::uint8_clamped_array => 1,
                     sys::TypedarrayType::int16_array | sys::TypedarrayType::uint16_array => 2,
-                    sys::TypedarrayType::int32_array | sys::TypedarrayType::uint32_array | sys::TypedarrayType::float32_array => 4,
+                    sys::TypedarrayType::int32_array
+                    | sys::TypedarrayType::uint32_array
+                    | sys::TypedarrayType::float32_array => 4,
                     _ => 8,
                 };
                 return Ok((nonnull(data), length * size));
@@ -139,16 +185,26 @@ impl JsBuffers {
                 let mut length = 0usize;
                 let mut ab = ptr::null_mut();
                 let mut off = 0usize;
-                if sys::napi_get_dataview_info(env, v, &mut length, &mut data, &mut ab, &mut off) != sys::Status::napi_ok {
-                    return Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("{what} could not be read")));
+                if sys::napi_get_dataview_info(env, v, &mut length, &mut data, &mut ab, &mut off)
+                    != sys::Status::napi_ok
+                {
+                    return Err(OpError::new(
+                        "ERR_INVALID_ARG_TYPE",
+                        format!("{what} could not be read"),
+                    ));
                 }
                 return Ok((nonnull(data), length));
             }
             sys::napi_is_arraybuffer(env, v, &mut is);
             if is {
                 let mut length = 0usize;
-                if sys::napi_get_arraybuffer_info(env, v, &mut data, &mut length) != sys::Status::napi_ok {
-                    return Err(OpError::new("ERR_INVALID_ARG_TYPE", format!("{what} could not be read")));
+                if sys::napi_get_arraybuffer_info(env, v, &mut data, &mut length)
+                    != sys::Status::napi_ok
+                {
+                    return Err(OpError::new(
+                        "ERR_INVALID_ARG_TYPE",
+                        format!("{what} could not be read"),
+                    ));
                 }
                 return Ok((nonnull(data), length));
             }
@@ -159,7 +215,11 @@ impl JsBuffers {
 
 fn nonnull(p: *mut std::ffi::c_void) -> *mut u8 {
     // A zero-length or detached buffer may report NULL; the kernel gets a length of 0 with it.
-    if p.is_null() { ptr::NonNull::<u8>::dangling().as_ptr() } else { p.cast() }
+    if p.is_null() {
+        ptr::NonNull::<u8>::dangling().as_ptr()
+    } else {
+        p.cast()
+    }
 }
 
 fn array_len(env: sys::napi_env, v: sys::napi_value) -> Option<u32> {
@@ -181,10 +241,17 @@ impl Buffers for JsBuffers {
         self.view(v, "buffer")
     }
 
-    fn list(&mut self, index: u32, out: &mut Vec<uring_core::squeue::Iovec>) -> std::result::Result<(), OpError> {
+    fn list(
+        &mut self,
+        index: u32,
+        out: &mut Vec<uring_core::squeue::Iovec>,
+    ) -> std::result::Result<(), OpError> {
         let v = self.element(self.array, index, self.len)?;
         let Some(n) = array_len(self.env, v) else {
-            return Err(OpError::new("ERR_INVALID_ARG_TYPE", "The \"buffers\" argument must be an array of ArrayBufferViews"));
+            return Err(OpError::new(
+                "ERR_INVALID_ARG_TYPE",
+                "The \"buffers\" argument must be an array of ArrayBufferViews",
+            ));
         };
         if n as usize > uring_core::squeue::IOV_MAX {
             return Err(OpError::new("ERR_OUT_OF_RANGE", format!("The value of \"buffers.length\" is out of range. It must be <= {}. Received {n}", uring_core::squeue::IOV_MAX)));
@@ -192,7 +259,10 @@ impl Buffers for JsBuffers {
         for i in 0..n {
             let b = self.element(v, i, n)?;
             let (p, len) = self.view(b, "buffers[i]")?;
-            out.push(uring_core::squeue::Iovec { iov_base: p.cast(), iov_len: len });
+            out.push(uring_core::squeue::Iovec {
+                iov_base: p.cast(),
+                iov_len: len,
+            });
         }
         Ok(())
     }
@@ -226,7 +296,10 @@ impl From<&NativeSetupOptions> for SetupOptions {
             entries: o.entries,
             cq_entries: o.cq_entries,
             clamp: t(o.clamp),
-            sqpoll: t(o.sqpoll).then_some(SqPoll { idle_ms: o.sq_thread_idle, cpu: o.sq_thread_cpu }),
+            sqpoll: t(o.sqpoll).then_some(SqPoll {
+                idle_ms: o.sq_thread_idle,
+                cpu: o.sq_thread_cpu,
+            }),
             iopoll: t(o.iopoll),
             single_issuer: t(o.single_issuer),
             defer_taskrun: t(o.defer_taskrun),
@@ -324,12 +397,28 @@ const AUTO_MODES: [(bool, bool); 3] = [(true, false), (false, true), (false, fal
 /// With `autoTaskrun`, tries SINGLE_ISSUER + DEFER_TASKRUN (6.1), then COOP_TASKRUN (5.19), then
 /// neither, taking the first this kernel accepts.
 #[napi(ts_return_type = "NativeRing | SetupFailure")]
-pub fn open_ring(env: Env, options: NativeSetupOptions, staging: Float64Array, mirror: Int32Array, auto_taskrun: Option<bool>) -> Either<NativeRing, SetupFailure> {
+pub fn open_ring(
+    env: Env,
+    options: NativeSetupOptions,
+    staging: Float64Array,
+    mirror: Int32Array,
+    auto_taskrun: Option<bool>,
+) -> Either<NativeRing, SetupFailure> {
     let base = SetupOptions::from(&options);
-    let modes: &[(bool, bool)] = if auto_taskrun == Some(true) { &AUTO_MODES } else { &[] };
+    let modes: &[(bool, bool)] = if auto_taskrun == Some(true) {
+        &AUTO_MODES
+    } else {
+        &[]
+    };
     let mut result = Ring::new(&base);
     for (i, &(defer, coop)) in modes.iter().enumerate() {
-        let o = SetupOptions { single_issuer: defer, defer_taskrun: defer, coop_taskrun: coop, taskrun_flag: defer || coop, ..base.clone() };
+        let o = SetupOptions {
+            single_issuer: defer,
+            defer_taskrun: defer,
+            coop_taskrun: coop,
+            taskrun_flag: defer || coop,
+            ..base.clone()
+        };
         result = Ring::new(&o);
         // Only "this kernel lacks the flag" moves on to the next mode; any other failure is the answer.
         match &result {
@@ -338,7 +427,14 @@ pub fn open_ring(env: Env, options: NativeSetupOptions, staging: Float64Array, m
         }
     }
     match result {
-        Ok(ring) => Either::A(NativeRing { ring, staging, mirror, env: env.raw(), driver: None, hook: None }),
+        Ok(ring) => Either::A(NativeRing {
+            ring,
+            staging,
+            mirror,
+            env: env.raw(),
+            driver: None,
+            hook: None,
+        }),
         Err(e) => Either::B(SetupFailure {
             code: e.code.to_string(),
             errno: e.errno,
@@ -350,7 +446,10 @@ pub fn open_ring(env: Env, options: NativeSetupOptions, staging: Float64Array, m
 
 /// The env is ending: close the ring (cancel what is in flight and wait for it) and the poll
 /// handle, then tell Node (once libuv has released the handle).
-unsafe extern "C" fn ring_cleanup(_handle: sys::napi_async_cleanup_hook_handle, arg: *mut std::ffi::c_void) {
+unsafe extern "C" fn ring_cleanup(
+    _handle: sys::napi_async_cleanup_hook_handle,
+    arg: *mut std::ffi::c_void,
+) {
     // SAFETY: `arg` is the NativeRing that registered this hook; napi-rs keeps it at this address
     // until its finalizer, whose Drop removes the hook first (see `teardown`).
     let r = unsafe { &mut *arg.cast::<NativeRing>() };
@@ -365,7 +464,14 @@ impl NativeRing {
         let mut h = ptr::null_mut();
         // SAFETY: registers `self` (at a stable address: napi-rs boxed it when wrapping) with this
         // env; the hook is removed in `teardown` before `self` can go away.
-        let st = unsafe { sys::napi_add_async_cleanup_hook(self.env, Some(ring_cleanup), (self as *mut NativeRing).cast(), &mut h) };
+        let st = unsafe {
+            sys::napi_add_async_cleanup_hook(
+                self.env,
+                Some(ring_cleanup),
+                (self as *mut NativeRing).cast(),
+                &mut h,
+            )
+        };
         if st == sys::Status::napi_ok {
             self.hook = Some(driver::HookReg(h));
         }
@@ -413,37 +519,75 @@ impl NativeRing {
     /// `timeoutMs` when >= 0). Returns the number of CQEs in the mirror; with a wait that timed
     /// out, the count is negated minus one (-1 - n).
     #[napi]
-    pub fn submit(&mut self, env: Env, count: u32, bufs: Option<Unknown>, wait: u32, timeout_ms: f64) -> Result<i32, String> {
+    pub fn submit(
+        &mut self,
+        env: Env,
+        count: u32,
+        bufs: Option<Unknown>,
+        wait: u32,
+        timeout_ms: f64,
+    ) -> Result<i32, String> {
         let raw_env = env.raw();
         let (mut buffers, keep) = match bufs {
             Some(b) if count > 0 => {
                 let v = b.raw();
                 let Some(len) = array_len(raw_env, v) else {
-                    return Err(napi::Error::new("ERR_INVALID_ARG_TYPE".to_string(), "bufs must be an array"));
+                    return Err(napi::Error::new(
+                        "ERR_INVALID_ARG_TYPE".to_string(),
+                        "bufs must be an array",
+                    ));
                 };
                 let keep = if len > 0 {
                     let mut r = ptr::null_mut();
                     // SAFETY: creates a strong reference to a live array of this scope.
                     let st = unsafe { sys::napi_create_reference(raw_env, v, 1, &mut r) };
                     if st != sys::Status::napi_ok {
-                        return Err(napi::Error::new("ERR_URING_INTERNAL".to_string(), "could not reference the batch buffers"));
+                        return Err(napi::Error::new(
+                            "ERR_URING_INTERNAL".to_string(),
+                            "could not reference the batch buffers",
+                        ));
                     }
-                    Some(BatchRef { env: raw_env, reference: r })
+                    Some(BatchRef {
+                        env: raw_env,
+                        reference: r,
+                    })
                 } else {
                     None
                 };
-                (JsBuffers { env: raw_env, array: v, len }, keep)
+                (
+                    JsBuffers {
+                        env: raw_env,
+                        array: v,
+                        len,
+                    },
+                    keep,
+                )
             }
-            _ => (JsBuffers { env: raw_env, array: ptr::null_mut(), len: 0 }, None),
+            _ => (
+                JsBuffers {
+                    env: raw_env,
+                    array: ptr::null_mut(),
+                    len: 0,
+                },
+                None,
+            ),
         };
-        let timeout = (timeout_ms >= 0.0 && timeout_ms.is_finite()).then(|| Duration::from_secs_f64(timeout_ms / 1000.0));
+        let timeout = (timeout_ms >= 0.0 && timeout_ms.is_finite())
+            .then(|| Duration::from_secs_f64(timeout_ms / 1000.0));
         let staging: &[f64] = &self.staging;
         // SAFETY: JS is single-threaded and is blocked in this very call, so nothing else reads
         // or writes the mirror while this slice lives; it ends before we return.
         let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
-        let out = self
-            .ring
-            .submit(Batch { staging, count: count as usize, bufs: &mut buffers, keep }, Wait { min: wait, timeout }, mirror);
+        let out = self.ring.submit(
+            Batch {
+                staging,
+                count: count as usize,
+                bufs: &mut buffers,
+                keep,
+            },
+            Wait { min: wait, timeout },
+            mirror,
+        );
         if count > 0 {
             self.ensure_hook();
         }
@@ -496,7 +640,8 @@ impl NativeRing {
         }
         let ring = &mut self.ring;
         let d = driver::Driver::start(env.raw(), on_wake.raw(), |efd| {
-            ring.register_eventfd(efd as f64, false).map_err(|e| (e.code.to_string(), e.message))
+            ring.register_eventfd(efd as f64, false)
+                .map_err(|e| (e.code.to_string(), e.message))
         })
         .map_err(|(code, msg)| napi::Error::new(code, msg))?;
         self.driver = Some(d);
@@ -516,7 +661,9 @@ impl NativeRing {
 
     #[napi]
     pub fn driver_stats(&self) -> DriverStats {
-        DriverStats { wakeups: self.driver.as_ref().map_or(0, |d| d.wakeups()) }
+        DriverStats {
+            wakeups: self.driver.as_ref().map_or(0, |d| d.wakeups()),
+        }
     }
 
     #[napi]
@@ -535,7 +682,11 @@ impl NativeRing {
     #[napi]
     pub fn probe(&mut self) -> Result<NativeProbe, String> {
         let p = self.ring.probe().map_err(ring_err)?;
-        Ok(NativeProbe { supported: p.supported.clone(), last_op: p.last_op.map(u32::from), probed: p.probed })
+        Ok(NativeProbe {
+            supported: p.supported.clone(),
+            last_op: p.last_op.map(u32::from),
+            probed: p.probed,
+        })
     }
 
     #[napi]
@@ -651,8 +802,18 @@ impl NativeRing {
 
     /// Makes a provided-buffer group; returns `[id, generation, legacy ? 1 : 0]`.
     #[napi]
-    pub fn buffer_group(&mut self, count: f64, size: f64, id: Option<f64>, incremental: bool, legacy: bool) -> Result<Vec<u32>, String> {
-        let (id, g, _, legacy) = self.ring.buffer_group(count, size, id, incremental, legacy).map_err(ring_err)?;
+    pub fn buffer_group(
+        &mut self,
+        count: f64,
+        size: f64,
+        id: Option<f64>,
+        incremental: bool,
+        legacy: bool,
+    ) -> Result<Vec<u32>, String> {
+        let (id, g, _, legacy) = self
+            .ring
+            .buffer_group(count, size, id, incremental, legacy)
+            .map_err(ring_err)?;
         Ok(vec![id as u32, g, legacy as u32])
     }
 
@@ -664,7 +825,12 @@ impl NativeRing {
 
     #[napi]
     pub fn group_available(&self, id: u32, gen: u32) -> Result<u32, String> {
-        Ok(self.ring.registrar().group(id, gen).map_err(ring_err)?.available())
+        Ok(self
+            .ring
+            .registrar()
+            .group(id, gen)
+            .map_err(ring_err)?
+            .available())
     }
 
     /// The buffer ids of a bundle CQE of group `id` whose first buffer is `bid`, in order.
@@ -698,7 +864,10 @@ impl NativeRing {
 
     fn no_driver_eventfd(&self) -> Result<(), String> {
         if self.driver.is_some() {
-            return Err(napi::Error::new("ERR_URING_EVENTFD_IN_USE".to_string(), "the async driver (ring.run) uses this ring's eventfd; a ring has one".to_string()));
+            return Err(napi::Error::new(
+                "ERR_URING_EVENTFD_IN_USE".to_string(),
+                "the async driver (ring.run) uses this ring's eventfd; a ring has one".to_string(),
+            ));
         }
         Ok(())
     }
@@ -712,7 +881,9 @@ impl NativeRing {
 
     #[napi]
     pub fn unregister_personality(&mut self, id: u32, gen: u32) -> Result<(), String> {
-        let id = u16::try_from(id).map_err(|_| napi::Error::new("ERR_URING_STALE_HANDLE".to_string(), "no such personality"))?;
+        let id = u16::try_from(id).map_err(|_| {
+            napi::Error::new("ERR_URING_STALE_HANDLE".to_string(), "no such personality")
+        })?;
         self.ring.unregister_personality(id, gen).map_err(ring_err)
     }
 
@@ -725,7 +896,10 @@ impl NativeRing {
     #[napi]
     pub fn close(&mut self, grace_ms: Option<u32>) -> NativeCloseOutcome {
         let o = self.teardown(Duration::from_millis(grace_ms.unwrap_or(10_000) as u64));
-        NativeCloseOutcome { cancelled: o.cancelled as u32, leaked: o.leaked as u32 }
+        NativeCloseOutcome {
+            cancelled: o.cancelled as u32,
+            leaked: o.leaked as u32,
+        }
     }
 }
 
@@ -734,18 +908,37 @@ impl NativeRing {
 pub fn op_table() -> Vec<OpRow> {
     probe::OPS
         .iter()
-        .map(|o| OpRow { code: o.code as u32, name: o.name.into(), kernel_name: o.kernel_name.into(), since: o.since.into() })
+        .map(|o| OpRow {
+            code: o.code as u32,
+            name: o.name.into(),
+            kernel_name: o.kernel_name.into(),
+            since: o.since.into(),
+        })
         .collect()
 }
 
 #[napi]
 pub fn setup_flag_table() -> Vec<FlagRow> {
-    setup::SETUP_FLAGS.iter().map(|(b, n)| FlagRow { bit: *b, name: (*n).into(), since: None }).collect()
+    setup::SETUP_FLAGS
+        .iter()
+        .map(|(b, n)| FlagRow {
+            bit: *b,
+            name: (*n).into(),
+            since: None,
+        })
+        .collect()
 }
 
 #[napi]
 pub fn feature_table() -> Vec<FlagRow> {
-    setup::FEATURES.iter().map(|(b, n, s)| FlagRow { bit: *b, name: (*n).into(), since: Some((*s).into()) }).collect()
+    setup::FEATURES
+        .iter()
+        .map(|(b, n, s)| FlagRow {
+            bit: *b,
+            name: (*n).into(),
+            since: Some((*s).into()),
+        })
+        .collect()
 }
 
 #[napi]
@@ -786,5 +979,7 @@ pub fn layout() -> Layout {
 #[napi]
 pub fn epoll_create() -> Result<i32> {
     use std::os::fd::IntoRawFd;
-    uring_core::ops_ctl::epoll_create().map(|fd| fd.into_raw_fd()).map_err(|e| Error::from_reason(format!("epoll_create1 failed: {e}")))
+    uring_core::ops_ctl::epoll_create()
+        .map(|fd| fd.into_raw_fd())
+        .map_err(|e| Error::from_reason(format!("epoll_create1 failed: {e}")))
 }

@@ -24,7 +24,9 @@ pub struct SockName {
 }
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 fn decode(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> SockName {
@@ -59,10 +61,26 @@ fn decode(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> SockName {
             let n = (len as usize).saturating_sub(off).min(a.sun_path.len());
             let raw: Vec<u8> = a.sun_path[..n].iter().map(|&c| c as u8).collect();
             // A pathname ends at its NUL; an abstract name (leading NUL) is all `n` bytes.
-            let bytes = if raw.first() == Some(&0) { &raw[..] } else { raw.split(|&b| b == 0).next().unwrap_or(&[]) };
-            SockName { family: "unix".into(), address: String::from_utf8_lossy(bytes).into_owned(), port: 0, flowinfo: 0, scopeid: 0 }
+            let bytes = if raw.first() == Some(&0) {
+                &raw[..]
+            } else {
+                raw.split(|&b| b == 0).next().unwrap_or(&[])
+            };
+            SockName {
+                family: "unix".into(),
+                address: String::from_utf8_lossy(bytes).into_owned(),
+                port: 0,
+                flowinfo: 0,
+                scopeid: 0,
+            }
         }
-        f => SockName { family: format!("AF_{f}"), address: String::new(), port: 0, flowinfo: 0, scopeid: 0 },
+        f => SockName {
+            family: format!("AF_{f}"),
+            address: String::new(),
+            port: 0,
+            flowinfo: 0,
+            scopeid: 0,
+        },
     }
 }
 
@@ -73,7 +91,13 @@ fn name_of(fd: i32, peer: bool) -> Either<SockName, i32> {
     let p = &mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr;
     // SAFETY: `p` points to a sockaddr_storage of `len` bytes that outlives the call; the kernel
     // writes at most `len` bytes and checks `fd` itself (a bad fd is EBADF/ENOTSOCK, not UB).
-    let r = unsafe { if peer { libc::getpeername(fd, p, &mut len) } else { libc::getsockname(fd, p, &mut len) } };
+    let r = unsafe {
+        if peer {
+            libc::getpeername(fd, p, &mut len)
+        } else {
+            libc::getsockname(fd, p, &mut len)
+        }
+    };
     if r < 0 {
         return Either::B(-errno());
     }
@@ -98,7 +122,13 @@ pub fn set_sock_opt_int(fd: i32, level: i32, name: i32, value: i32) -> i32 {
     // SAFETY: the option value is an int on our stack, passed with its exact size; the kernel
     // copies it in and validates fd, level and name itself.
     let r = unsafe {
-        libc::setsockopt(fd, level, name, &value as *const i32 as *const libc::c_void, std::mem::size_of::<i32>() as libc::socklen_t)
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &value as *const i32 as *const libc::c_void,
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
     };
     if r < 0 {
         -errno()
@@ -114,7 +144,15 @@ pub fn get_sock_opt_int(fd: i32, level: i32, name: i32) -> Either<Vec<i32>, i32>
     let mut v: i32 = 0;
     let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
     // SAFETY: the kernel writes at most `len` (4) bytes into `v`, an int on our stack.
-    let r = unsafe { libc::getsockopt(fd, level, name, &mut v as *mut i32 as *mut libc::c_void, &mut len) };
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            &mut v as *mut i32 as *mut libc::c_void,
+            &mut len,
+        )
+    };
     if r < 0 {
         Either::B(-errno())
     } else {
