@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Before publishing: every platform package in npm/ has its native addon, and it is the right
-// one: an ELF shared object for the package's cpu, linked against glibc for -gnu packages and
-// not for -musl ones. Prints one line per package and exits 1 when any is missing or wrong.
+// one: an ELF shared object for the package's cpu; for -gnu packages, needing no glibc newer than
+// the release floor (GLIBC_FLOOR in scripts/elf-glibc.js, see docs/shipping.md); for -musl ones,
+// needing no glibc at all. Prints one line per package and exits 1 when any is missing or wrong.
 //
 //   node scripts/check-binaries.js [--root <dir>]
 //
@@ -9,6 +10,7 @@
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
+const { glibcNeeds, compareVersions, GLIBC_FLOOR } = require('./elf-glibc.js')
 
 // process.arch (package.json "cpu") -> ELF e_machine.
 const MACHINE = { x64: 62, arm64: 183, ia32: 3, arm: 40, riscv64: 243, ppc64: 21, s390x: 22, loong64: 258 }
@@ -20,9 +22,9 @@ function inspect(file) {
   const u16 = (o) => (little ? buf.readUInt16LE(o) : buf.readUInt16BE(o))
   const type = u16(16) // 3 = ET_DYN
   const machine = u16(18)
-  // Symbol versions name the libc: glibc's are GLIBC_2.x; musl has none.
-  const glibc = buf.includes('GLIBC_2.')
-  return { type, machine, glibc, size: buf.length }
+  // The GLIBC_x.y versions the dynamic loader will ask libc for (none for a musl build).
+  const { max } = glibcNeeds(buf)
+  return { type, machine, glibc: max || null, size: buf.length }
 }
 
 function check(root) {
@@ -59,9 +61,12 @@ function check(root) {
     if (info.type !== 3) problems.push(`npm/${d}/${main}: not a shared object (ELF type ${info.type})`)
     if (MACHINE[cpu] === undefined) problems.push(`npm/${d}: cpu ${JSON.stringify(cpu)} is not one this check knows`)
     else if (info.machine !== MACHINE[cpu]) problems.push(`npm/${d}/${main}: built for ELF machine ${info.machine}, the package's cpu ${cpu} is ${MACHINE[cpu]}`)
-    if (libc === 'glibc' && !info.glibc) problems.push(`npm/${d}/${main}: has no glibc symbol versions; is it a musl build?`)
-    if (libc === 'musl' && info.glibc) problems.push(`npm/${d}/${main}: links against glibc, the package is for musl`)
-    lines.push(`npm/${d}/${main}: ${info.size} bytes, ${cpu}, ${info.glibc ? 'glibc' : 'no glibc'}`)
+    if (libc === 'glibc' && !info.glibc) problems.push(`npm/${d}/${main}: needs no glibc version; is it a musl build?`)
+    if (libc === 'glibc' && info.glibc && compareVersions(info.glibc, GLIBC_FLOOR) > 0) {
+      problems.push(`npm/${d}/${main}: needs glibc ${info.glibc}, above the release floor ${GLIBC_FLOOR} (build it with napi build --use-napi-cross)`)
+    }
+    if (libc === 'musl' && info.glibc) problems.push(`npm/${d}/${main}: needs glibc ${info.glibc}, the package is for musl`)
+    lines.push(`npm/${d}/${main}: ${info.size} bytes, ${cpu}, ${info.glibc ? `glibc ${info.glibc}` : 'no glibc'}`)
   }
   return { problems, lines }
 }
