@@ -24,6 +24,7 @@ import {
   validateKeys,
   validateObject,
 } from './errors'
+import { markAsUntransferable } from 'node:worker_threads'
 import { native, LAYOUT } from './native'
 import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './opbase'
 import { Probe, OP_TABLE } from './probe'
@@ -798,12 +799,34 @@ export function stage(s: RingState, o: Op): void {
     s.bufs.length = nbufs
     throw e
   }
+  for (let i = nbufs; i < s.bufs.length; i++) pin(s.bufs[i])
   const slot = takeSlot(s)
   s.staging[at + F.SLOT] = slot
   s.user[slot] = o.userData
   s.ops[slot] = o
   o.inFlight++
   s.staged++
+}
+
+/**
+ * Keeps the memory of a staged op where it is until the kernel is done with it. The native ring
+ * references the op's views and ArrayBuffers until the final CQE, but a reference does not stop
+ * a transfer: `structuredClone(ab, { transfer: [ab] })` or `postMessage(ab, [ab])` would detach
+ * `ab` and hand its backing store to the clone, which frees it when it is collected, while the
+ * kernel may still be writing into it (heap corruption; found by __test__/catalogue.spec.ts).
+ * Node's untransferable mark makes those calls copy (Node 20) or throw DataCloneError (21+)
+ * instead. The mark is permanent (Node has no way to lift it), like the one on Node's own
+ * Buffer pool. SharedArrayBuffers cannot be detached and are left alone.
+ */
+function pin(b: unknown): void {
+  if (ArrayBuffer.isView(b)) {
+    const ab = b.buffer
+    if (!(ab instanceof SharedArrayBuffer)) markAsUntransferable(ab)
+  } else if (b instanceof ArrayBuffer) {
+    markAsUntransferable(b)
+  } else if (Array.isArray(b)) {
+    for (let i = 0; i < b.length; i++) pin(b[i])
+  }
 }
 
 /**
