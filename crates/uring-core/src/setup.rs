@@ -285,7 +285,7 @@ fn diagnose(opts: &SetupOptions, err: &io::Error) -> SetupError {
             mk(
                 "ERR_URING_MEMLOCK",
                 format!(
-                    "the kernel could not allocate the ring (ENOMEM). Before 5.12 rings count against RLIMIT_MEMLOCK, which is {} (hard {}); raise it (ulimit -l, LimitMEMLOCK= in systemd, --ulimit memlock= in docker) or ask for fewer entries.",
+                    "the kernel could not allocate the ring (ENOMEM). Without CAP_IPC_LOCK, ring memory counts against RLIMIT_MEMLOCK (before 5.12, and again on recent kernels such as 6.18), together with registered buffers and rings closed a moment ago (the kernel frees those in the background). The limit is RLIMIT_MEMLOCK, which is {} (hard {}): raise it (ulimit -l, LimitMEMLOCK= in systemd, --ulimit memlock= in docker), ask for fewer entries, or retry shortly.",
                     fmt_limit(soft), fmt_limit(hard)
                 ),
             )
