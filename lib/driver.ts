@@ -774,13 +774,17 @@ export class Driver implements DriverHooks {
         // Rust validates the whole batch before pushing any of it; the entry it refused (a
         // handle unregistered since the op was staged) fails alone, and the rest goes again.
         const i = Math.min(Number(m[1]), n - 1)
-        const bad = s.staging[i * s.stride + F.SLOT]
-        const lr = this.#link[bad]
-        const ids = lr !== undefined && lr.slots.length > 0 ? lr.slots : [bad]
-        this.#unstageMany(ids)
-        for (const slot of ids) this.#fail(slot, err)
+        this.failStaged(s.staging[i * s.stride + F.SLOT], err)
       }
     }
+  }
+
+  /** Takes a refused staged op (its whole chain, for runLinked) out of the batch and fails it. */
+  failStaged(bad: number, err: Error): void {
+    const lr = this.#link[bad]
+    const ids = lr !== undefined && lr.slots.length > 0 ? lr.slots : [bad]
+    this.#unstageMany(ids)
+    for (const slot of ids) this.#fail(slot, err)
   }
 
   /** Settles a driver op that never reached the kernel. */

@@ -271,6 +271,11 @@ export interface DriverHooks {
   dispatch(slot: number, res: number, flags: number, aux: number): void
   /** The ring was closed: reject whatever is pending. */
   closed(): void
+  /**
+   * A staged driver op that the native layer refused (a stale handle, ...): take it (and its
+   * chain) out of the staging area and reject it with `err`.
+   */
+  failStaged(slot: number, err: Error): void
 }
 
 /** An io_uring instance. Close it with `ring.close()` or `using ring = new Ring()`. */
@@ -532,26 +537,58 @@ export function compact(s: RingState): void {
 /** One native call: submit what is staged, wait for `wait` CQEs in all. Returns whether it timed out. */
 function flush(s: RingState, wait: number, timeoutMs: number): { submitted: number; timedOut: boolean } {
   compact(s)
-  const n = s.staged
-  const bufs = s.bufs
-  let r: number
-  try {
-    r = s.native.submit(n, n > 0 && bufs.length > 0 ? bufs : null, wait, timeoutMs)
-  } catch (e) {
-    // Nothing of this batch reached the SQ (Rust validates all before pushing any): free its slots.
-    if (n > 0) dropStaged(s)
-    throw fromNative(e)
+  for (;;) {
+    const n = s.staged
+    const bufs = s.bufs
+    let r: number
+    try {
+      r = s.native.submit(n, n > 0 && bufs.length > 0 ? bufs : null, wait, timeoutMs)
+    } catch (e) {
+      const err = fromNative(e)
+      if (n > 0) {
+        // The batch can hold ops of the driver (ring.run in this tick, before its microtask):
+        // those are not the caller's to drop. One the native layer refused fails its own
+        // promise and the rest goes again; the others stay staged for the driver's tick.
+        const m = /^entry (\d+): /.exec(err.message)
+        const slot = m === null ? -1 : s.staging[Math.min(Number(m[1]), n - 1) * s.stride + F.SLOT]
+        if (slot >= 0 && s.drv !== undefined && s.drv.owns(slot)) {
+          s.drv.failStaged(slot, err)
+          continue
+        }
+        // Nothing of this batch reached the SQ (Rust validates all before pushing any): free
+        // the slots of the ops pushed with ring.sq.
+        dropStaged(s)
+      }
+      throw err
+    }
+    s.staged = 0
+    if (bufs.length > 0) s.bufs = []
+    return { submitted: n, timedOut: r < 0 }
   }
-  s.staged = 0
-  if (bufs.length > 0) s.bufs = []
-  return { submitted: n, timedOut: r < 0 }
 }
 
+/**
+ * Drops the staged ops pushed with ring.sq (their slots are freed) after a refused submit. Ops
+ * the driver staged stay, in order, for the driver's tick: dropping them would leave their
+ * promises pending for ever, with their slots handed to other ops.
+ */
 function dropStaged(s: RingState): void {
   const st = s.staging
-  for (let i = 0; i < s.staged; i++) releaseSlot(s, st[i * s.stride + F.SLOT])
-  s.staged = 0
-  s.bufs = []
+  const w = s.stride
+  const drv = s.drv
+  let kept = 0
+  for (let i = 0; i < s.staged; i++) {
+    const slot = st[i * w + F.SLOT]
+    if (drv !== undefined && drv.owns(slot)) {
+      if (kept !== i) st.copyWithin(kept * w, i * w, (i + 1) * w)
+      kept++
+    } else {
+      releaseSlot(s, slot)
+    }
+  }
+  s.staged = kept
+  // The kept entries name their buffers by index into s.bufs: keep it whole while any are left.
+  if (kept === 0) s.bufs = []
 }
 
 function takeSlot(s: RingState): number {
@@ -697,7 +734,10 @@ export class SubmissionQueue {
     const s = live(this.#s)
     const want = validateInteger(n, 'n', 0, 0xffffffff)
     const timeoutMs = waitTimeout(options)
-    return flush(s, want, timeoutMs).submitted
+    // CQEs of ring.sq ops that the driver already read out of the kernel (kept for ring.cq) are
+    // ready too: the kernel will not post them again, so waiting for them would wait for ever.
+    const kept = s.extra.length - s.extraPos
+    return flush(s, Math.max(0, want - kept), timeoutMs).submitted
   }
 }
 
