@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import * as ufs from '../lib/fs'
 import { ring } from '../lib/os'
 import { tempDir } from './_helpers'
+import { buildNoring } from './_noring'
 
 const repo = path.resolve(__dirname, '..', '..')
 
@@ -605,19 +606,8 @@ test('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what a rea
 
 // ---- the fallback --------------------------------------------------------------------------------
 
-function buildLauncher(): string | undefined {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-noring-'))
-  const bin = path.join(dir, 'noring')
-  try {
-    execFileSync('cc', ['-O2', '-o', bin, path.join(repo, '__test__', 'fixtures', 'noring.c')], { stdio: 'ignore' })
-    return bin
-  } catch {
-    return undefined
-  }
-}
-
 test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on node:fs, warns once; strict mode throws', async (t) => {
-  const launcher = buildLauncher()
+  const launcher = buildNoring()
   if (launcher === undefined) {
     t.log('skipped: no C compiler to build the seccomp launcher')
     t.pass()
@@ -659,7 +649,7 @@ test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on 
 })
 
 test('strict mode from the start: configure({ fallback: false }) before any call rejects with the setup error', (t) => {
-  const launcher = buildLauncher()
+  const launcher = buildNoring()
   if (launcher === undefined) {
     t.log('skipped: no C compiler to build the seccomp launcher')
     t.pass()
