@@ -16,6 +16,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { CASES, Fs, FsCase, Outcome, runCase } from './_fscases'
 import { buildNoring } from './_noring'
+import { testOnRing } from './_helpers'
 
 const repo = path.resolve(__dirname, '..', '..')
 const child = path.join(__dirname, 'fixtures', 'fsdiff-child.js')
@@ -102,7 +103,7 @@ test('the case list: at least 150 cases, 40% or more of them errors, every funct
   }
 })
 
-test('uring/fs is complete and, in this process, on io_uring', async (t) => {
+testOnRing('uring/fs is complete and, in this process, on io_uring', async (t) => {
   if (SELF) return t.pass('FSDIFF_SELF=1: node against itself')
   const fns = ['open', 'readFile', 'writeFile', 'appendFile', 'stat', 'lstat', 'access', 'unlink', 'rename', 'mkdir', 'rmdir', 'rm', 'readdir', 'copyFile', 'truncate', 'symlink', 'link', 'readlink', 'realpath', 'utimes', 'chmod']
   for (const f of fns) t.is(typeof (uringFs as unknown as Record<string, unknown>)[f], 'function', `uring/fs exports ${f}`)
