@@ -6,7 +6,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import test from 'ava'
-import type { ExecutionContext } from 'ava'
+import type { ExecutionContext, Implementation } from 'ava'
 import { Cqe, Op, Ring, RingOptions, RingSetupError, op } from '../index'
 
 /** The running kernel's release as [major, minor]. */
@@ -238,4 +238,37 @@ export function closeLater(t: ExecutionContext, fd: number): number {
     }
   })
   return fd
+}
+
+let ringSetup: string | undefined | null = null
+
+/** Why `new Ring()` fails here (a seccomp filter, kernel.io_uring_disabled...), or undefined when it works. */
+export function ringUnavailable(): string | undefined {
+  if (ringSetup === null) {
+    try {
+      new Ring().close()
+      ringSetup = undefined
+    } catch (e) {
+      ringSetup = `${(e as { code?: string }).code ?? (e as Error).name}`
+    }
+  }
+  return ringSetup
+}
+
+/**
+ * `test` where io_uring works, else `test.skip` naming why: for the uring/fs tests that check
+ * io_uring's own behaviour, which the node:fs fallback (kernel.io_uring_disabled, a seccomp
+ * filter) does not have.
+ */
+export function testOnRing(title: string, impl: Implementation<[]>): void {
+  const why = ringUnavailable()
+  if (why === undefined) test(title, impl)
+  else test.skip(`${title} (skipped: needs io_uring, here ${why}: uring/fs is on its node:fs fallback)`, impl)
+}
+
+/** testOnRing for test.serial. */
+export function testOnRingSerial(title: string, impl: Implementation<[]>): void {
+  const why = ringUnavailable()
+  if (why === undefined) test.serial(title, impl)
+  else test.skip(`${title} (skipped: needs io_uring, here ${why}: uring/fs is on its node:fs fallback)`, impl)
 }

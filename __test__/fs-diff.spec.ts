@@ -10,11 +10,13 @@
 // nobody (one with io_uring, one under noring).
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import * as nfs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { CASES, Fs, FsCase, Outcome, runCase } from './_fscases'
+import { buildNoring } from './_noring'
+import { testOnRing } from './_helpers'
 
 const repo = path.resolve(__dirname, '..', '..')
 const child = path.join(__dirname, 'fixtures', 'fsdiff-child.js')
@@ -28,19 +30,6 @@ const NOBODY = 65534
 
 function backendOf(m: { backend?: unknown }): unknown {
   return typeof m.backend === 'function' ? (m.backend as () => unknown)() : m.backend
-}
-
-function buildLauncher(): string | undefined {
-  const dir = nfs.mkdtempSync(path.join(os.tmpdir(), 'uring-noring-'))
-  process.on('exit', () => nfs.rmSync(dir, { recursive: true, force: true }))
-  const bin = path.join(dir, 'noring')
-  try {
-    execFileSync('cc', ['-O2', '-o', bin, path.join(repo, '__test__', 'fixtures', 'noring.c')], { stdio: 'ignore' })
-    nfs.chmodSync(dir, 0o755)
-    return bin
-  } catch {
-    return undefined
-  }
 }
 
 interface ChildReport {
@@ -74,7 +63,8 @@ function runChild(args: { uid?: number; only: string }, noring: string | undefin
   })
 }
 
-const launcher = buildLauncher()
+const launcher = buildNoring()
+if (launcher) process.on('exit', () => nfs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
 // Started now, awaited by the tests that need them; they run while the in-process cases do.
 const lazy = <T>(f: () => Promise<T>): (() => Promise<T>) => {
   let p: Promise<T> | undefined
@@ -113,7 +103,7 @@ test('the case list: at least 150 cases, 40% or more of them errors, every funct
   }
 })
 
-test('uring/fs is complete and, in this process, on io_uring', async (t) => {
+testOnRing('uring/fs is complete and, in this process, on io_uring', async (t) => {
   if (SELF) return t.pass('FSDIFF_SELF=1: node against itself')
   const fns = ['open', 'readFile', 'writeFile', 'appendFile', 'stat', 'lstat', 'access', 'unlink', 'rename', 'mkdir', 'rmdir', 'rm', 'readdir', 'copyFile', 'truncate', 'symlink', 'link', 'readlink', 'realpath', 'utimes', 'chmod']
   for (const f of fns) t.is(typeof (uringFs as unknown as Record<string, unknown>)[f], 'function', `uring/fs exports ${f}`)

@@ -13,7 +13,8 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as ufs from '../lib/fs'
 import { ring } from '../lib/os'
-import { tempDir } from './_helpers'
+import { tempDir, testOnRing, testOnRingSerial } from './_helpers'
+import { buildNoring } from './_noring'
 
 const repo = path.resolve(__dirname, '..', '..')
 
@@ -46,7 +47,7 @@ function writeTemp(t: ExecutionContext, name: string, data: string | Buffer): st
   return f
 }
 
-test('backend is io_uring here; configure reports its settings', (t) => {
+testOnRing('backend is io_uring here; configure reports its settings', (t) => {
   t.is(ufs.backend(), 'io_uring')
   t.deepEqual(ufs.configure(), { fallback: true })
   t.is(ufs.constants, fs.constants)
@@ -141,7 +142,7 @@ test('readFile: a FIFO is read to EOF (the chain backs off with ESPIPE before ta
   t.is(got, payload)
 })
 
-test('readFile: a FIFO waits for its writer; aborting the wait rejects with an AbortError', async (t) => {
+testOnRing('readFile: a FIFO waits for its writer; aborting the wait rejects with an AbortError', async (t) => {
   const dir = tempDir(t)
   const fifo = path.join(dir, 'fifo')
   try {
@@ -286,7 +287,7 @@ test('writeFile / appendFile: strings, Buffers, TypedArrays, DataViews, iterable
 
 // ---- File ----------------------------------------------------------------------------------------
 
-test('File.read: the three call forms, current position for null, {bytesRead, buffer} with a null prototype', async (t) => {
+testOnRing('File.read: the three call forms, current position for null, {bytesRead, buffer} with a null prototype', async (t) => {
   const f = writeTemp(t, 'r', '0123456789')
   const h = await ufs.open(f, 'r')
   t.teardown(() => h.close())
@@ -593,7 +594,7 @@ test('copyFile: a multi-MiB file of random bytes (several pairs in flight, a par
   t.true(fs.readFileSync(viaNode).equals(fs.readFileSync(fresh)))
 })
 
-test('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what a read gives, then stops', async (t) => {
+testOnRing('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what a read gives, then stops', async (t) => {
   // Not compared with node:fs: libuv's copyFile loops forever on such a file (sendfile keeps
   // returning 0 before st_size bytes came) on this kernel.
   const src = '/sys/devices/system/cpu/online'
@@ -605,19 +606,8 @@ test('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what a rea
 
 // ---- the fallback --------------------------------------------------------------------------------
 
-function buildLauncher(): string | undefined {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-noring-'))
-  const bin = path.join(dir, 'noring')
-  try {
-    execFileSync('cc', ['-O2', '-o', bin, path.join(repo, '__test__', 'fixtures', 'noring.c')], { stdio: 'ignore' })
-    return bin
-  } catch {
-    return undefined
-  }
-}
-
 test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on node:fs, warns once; strict mode throws', async (t) => {
-  const launcher = buildLauncher()
+  const launcher = buildNoring()
   if (launcher === undefined) {
     t.log('skipped: no C compiler to build the seccomp launcher')
     t.pass()
@@ -659,7 +649,7 @@ test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on 
 })
 
 test('strict mode from the start: configure({ fallback: false }) before any call rejects with the setup error', (t) => {
-  const launcher = buildLauncher()
+  const launcher = buildNoring()
   if (launcher === undefined) {
     t.log('skipped: no C compiler to build the seccomp launcher')
     t.pass()
@@ -677,7 +667,7 @@ test('strict mode from the start: configure({ fallback: false }) before any call
   t.deepEqual(out, { code: 'ERR_URING_UNSUPPORTED', errno: 38, warned: 0 })
 })
 
-test('worker threads: each thread reads through its own default ring', async (t) => {
+testOnRing('worker threads: each thread reads through its own default ring', async (t) => {
   const { Worker } = await import('node:worker_threads')
   const f = writeTemp(t, 'w', 'from a worker')
   const entry = path.join(repo, 'dist', 'lib', 'fs.js')
@@ -707,7 +697,7 @@ test('worker threads: each thread reads through its own default ring', async (t)
 
 // ---- sharing the ring with uring/os --------------------------------------------------------------
 
-test('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', async (t) => {
+testOnRing('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', async (t) => {
   const f = writeTemp(t, 'x', 'shared')
   const r = ring()
   const before = r.stats.enters
@@ -716,7 +706,7 @@ test('uring/fs runs on uring/os\'s default ring (one ring, shared enters)', asyn
   t.is(await ufs.readFile(f, 'utf8'), 'shared')
 })
 
-test.serial('readFile and open files still work after the shared ring\'s file table is unregistered, or the ring closed', async (t) => {
+testOnRingSerial('readFile and open files still work after the shared ring\'s file table is unregistered, or the ring closed', async (t) => {
   const f = writeTemp(t, 'x', 'still here')
   const h = await ufs.open(f)
   t.teardown(() => h.close())

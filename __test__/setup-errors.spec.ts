@@ -4,25 +4,15 @@
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
+import { buildNoring } from './_noring'
 
 const repo = path.resolve(__dirname, '..', '..')
 const entry = path.join(repo, 'dist', 'index.js')
 const source = path.join(repo, '__test__', 'fixtures', 'noring.c')
 
-function buildLauncher(): string | undefined {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-noring-'))
-  const bin = path.join(dir, 'noring')
-  try {
-    execFileSync('cc', ['-O2', '-o', bin, source], { stdio: 'ignore' })
-    return bin
-  } catch {
-    return undefined
-  }
-}
 
-const launcher = buildLauncher()
+const launcher = buildNoring()
 const withCc = launcher ? test : test.skip
 const suffix = launcher ? '' : ' (skipped: no C compiler to build the seccomp launcher)'
 
