@@ -4,7 +4,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import test from 'ava'
 import type { ExecutionContext, Implementation } from 'ava'
 import { Cqe, Op, Ring, RingOptions, RingSetupError, op } from '../index'
@@ -271,4 +271,29 @@ export function testOnRingSerial(title: string, impl: Implementation<[]>): void 
   const why = ringUnavailable()
   if (why === undefined) test.serial(title, impl)
   else test.skip(`${title} (skipped: needs io_uring, here ${why}: uring/fs is on its node:fs fallback)`, impl)
+}
+
+const CAP_IPC_LOCK = 14n
+
+/**
+ * How to run a child under RLIMIT_MEMLOCK = `limit` without CAP_IPC_LOCK (which lifts the limit
+ * for registered memory): prlimit alone when this process lacks the capability already, else with
+ * setpriv dropping it, else as nobody. `argv` goes before the child's own command; undefined when
+ * none of them can run here.
+ */
+export function memlockPrefix(limit: number): { argv: string[]; how: string } | undefined {
+  const candidates = [
+    { argv: [] as string[], how: 'prlimit' },
+    { argv: ['setpriv', '--inh-caps=-ipc_lock', '--bounding-set=-ipc_lock'], how: 'prlimit + setpriv dropping CAP_IPC_LOCK' },
+    { argv: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], how: 'prlimit + setpriv as nobody' },
+  ]
+  for (const c of candidates) {
+    const r = spawnSync('prlimit', [`--memlock=${limit}:${limit}`, ...c.argv, 'cat', '/proc/self/status'], { encoding: 'utf8' })
+    if (r.error || r.status !== 0) continue
+    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(r.stdout)
+    if (eff && (BigInt(`0x${eff[1]}`) & (1n << CAP_IPC_LOCK)) === 0n) {
+      return { argv: ['prlimit', `--memlock=${limit}:${limit}`, ...c.argv], how: c.how }
+    }
+  }
+  return undefined
 }

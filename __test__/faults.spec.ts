@@ -19,7 +19,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { Ring, op } from '../index'
 import type { Cqe, Op } from '../index'
-import { ring } from './_helpers'
+import { memlockPrefix, ring } from './_helpers'
 import { fifoPair, fixture, ringFds } from './_driver'
 
 const ECANCELED = 125
@@ -134,18 +134,19 @@ test('batch API: 100,000 timeouts and ASYNC_CANCELs at random points (seed 9): o
   let issued = 0
   let cqes = 0
   let extra = 0
+  const record = (c: Cqe): void => {
+    cqes++
+    const u = c.userData as number
+    if (u >= CANCEL) {
+      cSeen[u - CANCEL]++
+      cres[u - CANCEL] = c.res
+    } else if (u < N) {
+      tSeen[u]++
+      tres[u] = c.res
+    } else extra++
+  }
   const reap = (): void => {
-    for (const c of r.cq) {
-      cqes++
-      const u = c.userData as number
-      if (u >= CANCEL) {
-        cSeen[u - CANCEL]++
-        cres[u - CANCEL] = c.res
-      } else if (u < N) {
-        tSeen[u]++
-        tres[u] = c.res
-      } else extra++
-    }
+    for (const c of r.cq) record(c)
   }
   const timeouts = Array.from({ length: 32 }, () => op.timeout(0))
   const cancelOp = op.cancel({ userData: 0 })
@@ -190,17 +191,7 @@ test('batch API: 100,000 timeouts and ASYNC_CANCELs at random points (seed 9): o
   while (r.inFlight > 0 && idle < 3) {
     const got = r.cq.wait(1, { timeoutMs: 5000 })
     if (got.length === 0) idle++
-    for (const c of got) {
-      cqes++
-      const u = c.userData as number
-      if (u >= CANCEL) {
-        cSeen[u - CANCEL]++
-        cres[u - CANCEL] = c.res
-      } else if (u < N) {
-        tSeen[u]++
-        tres[u] = c.res
-      } else extra++
-    }
+    got.forEach(record)
     reap()
   }
   t.is(issued, N)
@@ -524,22 +515,9 @@ test('RLIMIT_NOFILE exhausted: uring/os open, socket and accept reject EMFILE, t
   t.deepEqual(j.driverAfter, { ok: 0 }, 'the ring whose driver could not start starts now')
 })
 
-const CAP_IPC_LOCK = 14n
 const MEMLOCK = 65536
 
-/** How to run a child without CAP_IPC_LOCK (which lifts RLIMIT_MEMLOCK), as registrar.spec.ts does. */
-function memlockPrefix(): string[] | undefined {
-  for (const extra of [[], ['setpriv', '--inh-caps=-ipc_lock', '--bounding-set=-ipc_lock'], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']]) {
-    const argv = ['prlimit', `--memlock=${MEMLOCK}:${MEMLOCK}`, ...extra]
-    const r = spawnSync(argv[0], [...argv.slice(1), 'cat', '/proc/self/status'], { encoding: 'utf8' })
-    if (r.error || r.status !== 0) continue
-    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(r.stdout)
-    if (eff && (BigInt(`0x${eff[1]}`) & (1n << CAP_IPC_LOCK)) === 0n) return argv
-  }
-  return undefined
-}
-
-const memlock = memlockPrefix()
+const memlock = memlockPrefix(MEMLOCK)?.argv
 ;(memlock ? test : test.skip)(
   'RLIMIT_MEMLOCK (64 KiB, no CAP_IPC_LOCK): buffers past it are ERR_URING_MEMLOCK, earlier ones still work, unregister and close give the memory back' +
     (memlock ? '' : ' (skipped: neither prlimit nor setpriv can drop CAP_IPC_LOCK here)'),

@@ -17,6 +17,7 @@ import {
   Impl,
   isCloexec,
   kernelAtLeast,
+  memlockPrefix,
   openFile,
   pattern,
   processFdsOn,
@@ -724,31 +725,9 @@ rwTest('bad input: updateFile with a closed fd leaves the old file in the slot a
 
 const repo = path.resolve(__dirname, '..', '..')
 const entry = path.join(repo, 'dist', 'index.js')
-const CAP_IPC_LOCK = 14n
 const MEMLOCK = 65536
 
-/**
- * How to run a child without CAP_IPC_LOCK (which lifts RLIMIT_MEMLOCK for registered memory):
- * as is when this process lacks it already, else with setpriv dropping it, else as nobody.
- */
-function memlockPrefix(): { argv: string[]; how: string } | undefined {
-  const candidates = [
-    { argv: [] as string[], how: 'prlimit' },
-    { argv: ['setpriv', '--inh-caps=-ipc_lock', '--bounding-set=-ipc_lock'], how: 'prlimit + setpriv dropping CAP_IPC_LOCK' },
-    { argv: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], how: 'prlimit + setpriv as nobody' },
-  ]
-  for (const c of candidates) {
-    const r = spawnSync('prlimit', [`--memlock=${MEMLOCK}:${MEMLOCK}`, ...c.argv, 'cat', '/proc/self/status'], { encoding: 'utf8' })
-    if (r.error || r.status !== 0) continue
-    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(r.stdout)
-    if (eff && (BigInt(`0x${eff[1]}`) & (1n << CAP_IPC_LOCK)) === 0n) {
-      return { argv: ['prlimit', `--memlock=${MEMLOCK}:${MEMLOCK}`, ...c.argv], how: c.how }
-    }
-  }
-  return undefined
-}
-
-const memlock = memlockPrefix()
+const memlock = memlockPrefix(MEMLOCK)
 testIf(memlock !== undefined, 'neither prlimit nor setpriv can run a child without CAP_IPC_LOCK')(
   'a 16 MiB buffer over RLIMIT_MEMLOCK (64 KiB, no CAP_IPC_LOCK) is ERR_URING_MEMLOCK with limit and requested',
   (t) => {
