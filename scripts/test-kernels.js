@@ -21,7 +21,7 @@ const argv = process.argv.slice(2)
 const FULL = argv.includes('--full')
 const rowsArg = (argv.find((a) => a.startsWith('--rows=')) || '').slice('--rows='.length)
 const GUEST_TIMEOUT_S = Number(process.env.URING_KERNELS_TIMEOUT || 1800)
-const REPORT = path.resolve(process.env.URING_KERNELS_REPORT || path.join(CACHE, 'kernels-report.json'))
+const REPORT = path.resolve(process.env.URING_KERNELS_REPORT || (process.env.URING_KERNELS_RUNS ? path.join(process.env.URING_KERNELS_RUNS, 'kernels-report.json') : path.join(CACHE, 'kernels-report.json')))
 const MARK = 'URING-KERNELS-EXIT'
 // ava's inactivity timeout: a test that hangs on an old kernel (net.spec on 5.10) costs this much;
 // under TCG no passing test here is silent for more than ~30 s
@@ -475,7 +475,7 @@ async function main() {
   const selection = FULL ? 'all' : SUBSET
   log(FULL ? 'running every spec file (--full)' : `running the default subset (${SUBSET.length} spec files; --full for all): ${SUBSET.join(' ')}`)
   const results = []
-  const runsDir = path.join(CACHE, 'runs')
+  const runsDir = path.resolve(process.env.URING_KERNELS_RUNS || path.join(CACHE, 'runs'))
   for (const row of rows) {
     const outDir = path.join(runsDir, row)
     fs.rmSync(outDir, { recursive: true, force: true })
