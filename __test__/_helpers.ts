@@ -166,6 +166,31 @@ export function ringTables(r: Ring): RingTables | undefined {
   return { files, bufs }
 }
 
+let fdinfoPrintsPaths: boolean | undefined
+
+/**
+ * How the ring's fdinfo names `file` in its UserFiles table: its real path on kernels that print
+ * paths (seq_file_path, newer kernels), only its last component (the dentry name) on older ones
+ * (Debian's 6.1 and 6.12 print names). Which one is probed once, with a scratch ring.
+ */
+export function kernelFileName(file: string): string {
+  if (fdinfoPrintsPaths === undefined) {
+    const r = new Ring({ entries: 2 })
+    const fd = fs.openSync(process.execPath, 'r')
+    try {
+      r.registrar.registerFiles([fd])
+      const listed = ringTables(r)?.files.get(0)
+      if (listed === undefined) throw new Error('kernelFileName: the kernel did not list the file table of an idle ring')
+      fdinfoPrintsPaths = listed.startsWith('/')
+    } finally {
+      fs.closeSync(fd)
+      r.close()
+    }
+  }
+  const real = fs.realpathSync(file)
+  return fdinfoPrintsPaths ? real : path.basename(real)
+}
+
 /** The fds of this process open on `file` (compared by real path), from /proc/self/fd. */
 export function processFdsOn(file: string): number[] {
   const real = fs.realpathSync(file)
