@@ -6,11 +6,11 @@
  * limit or a credential has to change.
  */
 import test, { ExecutionContext } from 'ava'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { AT_FDCWD, Op, Ring, op } from '../index'
+import { buildWithEvfd } from './_noring'
 import {
   closedFd,
   hasOp,
@@ -757,37 +757,8 @@ testIf(memlock !== undefined, 'neither prlimit nor setpriv can run a child witho
   },
 )
 
-/** A launcher that runs CMD with a non-blocking eventfd as fd 3 (Node has no eventfd API). */
-function buildEventfdLauncher(): string | undefined {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-eventfd-'))
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
-  const src = path.join(dir, 'withevfd.c')
-  const bin = path.join(dir, 'withevfd')
-  fs.writeFileSync(
-    src,
-    `#include <sys/eventfd.h>
-#include <stdio.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-  if (argc < 2) return 2;
-  int fd = eventfd(0, EFD_NONBLOCK);
-  if (fd < 0) { perror("eventfd"); return 1; }
-  if (fd != 3) { if (dup2(fd, 3) < 0) { perror("dup2"); return 1; } close(fd); }
-  execvp(argv[1], argv + 1);
-  perror("execvp");
-  return 127;
-}
-`,
-  )
-  try {
-    execFileSync('cc', ['-O2', '-o', bin, src], { stdio: 'ignore' })
-    return bin
-  } catch {
-    return undefined
-  }
-}
-
-const evfdLauncher = buildEventfdLauncher()
+const evfdLauncher = buildWithEvfd()
+if (evfdLauncher !== undefined) process.once('exit', () => fs.rmSync(path.dirname(evfdLauncher), { recursive: true, force: true }))
 testIf(evfdLauncher !== undefined, 'no C compiler to build the eventfd launcher')(
   'registerEventfd: the eventfd counts completions; unregisterEventfd stops it; async skips inline completions',
   (t) => {
@@ -800,21 +771,24 @@ testIf(evfdLauncher !== undefined, 'no C compiler to build the eventfd launcher'
         catch (e) { if (e.code === 'EAGAIN') return 0; throw e }
       }
       const nop = (r, n) => { for (let i = 0; i < n; i++) r.sq.push(op.nop()); r.sq.submitAndWait(n); return r.cq.drain().length }
+      const step = (s) => process.stderr.write(s + '\\n')
       const out = { isEventfd: fs.readlinkSync('/proc/self/fd/3') }
       const r = new Ring({ entries: 8 })
       out.before = counter()
-      r.registrar.registerEventfd(3)
-      out.reaped = nop(r, 3)
+      step('registerEventfd'); r.registrar.registerEventfd(3)
+      step('3 NOPs'); out.reaped = nop(r, 3)
       out.afterNops = counter()
-      r.registrar.unregisterEventfd()
-      nop(r, 2)
+      step('unregisterEventfd'); r.registrar.unregisterEventfd()
+      step('2 NOPs'); nop(r, 2)
       out.afterUnregister = counter()
-      r.registrar.registerEventfd(3, { async: true })
-      nop(r, 2)
+      step('registerEventfd async'); r.registrar.registerEventfd(3, { async: true })
+      step('2 NOPs'); nop(r, 2)
       out.asyncInline = counter()
+      step('done')
       console.log(JSON.stringify(out))`
-    const res = spawnSync(evfdLauncher!, [process.execPath, '-e', script], { encoding: 'utf8' })
-    t.is(res.status, 0, `child stderr: ${res.stderr}`)
+    // a child that hangs must fail this test, not block the worker (spawnSync) until ava gives up
+    const res = spawnSync(evfdLauncher!, [process.execPath, '-e', script], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' })
+    t.is(res.status, 0, `child ${res.signal ? `killed by ${res.signal} (timed out)` : `exited ${res.status}`}; its steps: ${res.stderr}`)
     const out = JSON.parse(res.stdout.trim())
     t.is(out.isEventfd, 'anon_inode:[eventfd]')
     t.is(out.before, 0)

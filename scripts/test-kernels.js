@@ -38,6 +38,8 @@ const SUBSET = [
   'fs.spec.js', 'net.spec.js', 'net-dgram.spec.js', 'driver.spec.js', 'badinput.spec.js',
 ]
 const FS_SPECS = ['fs-diff.spec.js', 'fs.spec.js']
+// URING_KERNELS_SPECS=a.spec.js,b.spec.js: these spec files instead of the selection (every row)
+const SPECS_ENV = process.env.URING_KERNELS_SPECS
 const NO_PACKAGING = (f) => f !== 'packaging.spec.js' // runs npm pack: no npm and no network in a guest
 
 const KERNELS = {
@@ -256,11 +258,14 @@ function initramfsBase() {
   return out
 }
 
-/** The seccomp launcher (fixtures/noring.c), built on the host: guests have no compiler. */
-function buildNoring() {
-  const out = path.join(CACHE, 'noring')
+/** The specs' C launchers (fixtures/noring.c, fixtures/withevfd.c), built on the host: guests have no compiler. */
+function buildLaunchers() {
   mkdirp(CACHE)
-  sh('cc', ['-O2', '-o', out, path.join(root, '__test__', 'fixtures', 'noring.c')])
+  const out = {}
+  for (const name of ['noring', 'withevfd']) {
+    out[name] = path.join(CACHE, name)
+    sh('cc', ['-O2', '-o', out[name], path.join(root, '__test__', 'fixtures', `${name}.c`)])
+  }
   return out
 }
 
@@ -275,15 +280,21 @@ function specFiles(list) {
   return chosen.map((f) => path.join('dist', '__test__', f))
 }
 
-/** Parses ava's TAP output into counts and the tests' titles. */
-function parseTap(text) {
-  const res = { passed: 0, failed: 0, skipped: 0, todo: 0, failures: [], skips: [] }
+/**
+ * Parses ava's TAP output of one spec file into counts and the tests' titles, each prefixed with
+ * `<spec> › ` as ava does when it runs several files. `titles` holds them without what depends on
+ * the kernel (a skip suffix, the running release), to match a guest's tests against the host's.
+ */
+function parseTap(text, spec) {
+  const res = { passed: 0, failed: 0, skipped: 0, todo: 0, failures: [], skips: [], titles: new Set() }
   for (const line of text.split('\n')) {
     const m = /^(not ok|ok) \d+ - (.*)$/.exec(line)
     if (!m) continue
     let title = m[2]
     const dir = /\s+#\s+(SKIP|TODO)\b.*$/i.exec(title)
     if (dir) title = title.slice(0, dir.index)
+    if (spec && !title.startsWith(`${spec} › `)) title = `${spec} › ${title}`
+    res.titles.add(title.replace(/ \(skipped: .*$/, '').replace(/([;,] (?:running|this is) )[^);,]+/g, '$1*'))
     if (dir && /skip/i.test(dir[1])) {
       res.skipped++
       res.skips.push(title)
@@ -299,29 +310,56 @@ function parseTap(text) {
 
 /** The reason in a skipped test's title, without the running kernel's release. */
 function skipReason(title) {
-  const m = /\((?:skipped: )?([^()]*(?:needs|no |not |without|requires)[^()]*)\)\s*$/i.exec(title)
-  if (!m) return '(no reason in the title)'
-  return m[1].replace(/[,;] (this is|running) [^,;)]*$/, '').trim()
+  // the specs end a skipped title with `(skipped: <reason>)`; the reason may hold parentheses itself
+  const i = title.lastIndexOf('(skipped: ')
+  let reason
+  if (i >= 0) reason = title.slice(i + '(skipped: '.length).replace(/\)\s*$/, '')
+  else {
+    const m = /\(([^()]*(?:needs|no |not |without|requires)[^()]*)\)\s*$/i.exec(title)
+    if (!m) return '(no reason in the title)'
+    reason = m[1]
+  }
+  return reason.replace(/[,;] (this is|running) [^,;]*$/, '').trim()
 }
 
-/** The shell commands a row runs (in a guest or on the host) and what they write to OUT. */
-function rowScript(row, files, out) {
+/**
+ * The shell commands a row runs (in a guest or on the host) and what they write to OUT. Each spec
+ * file runs in its own ava process (TAP in OUT/tap-<spec>.txt, stderr in ava-<spec>.err, exit
+ * status in status-<spec>), so that a file that hangs until ava's inactivity timeout costs only
+ * its own tests: ava stops every file at a timeout, and its TAP reporter then dies before naming
+ * the pending tests. Two lanes take the files from one queue (mkdir is the lock), as ava's own
+ * concurrency would on 2 CPUs. PRE prefixes every command (timeout, the seccomp launcher).
+ */
+function rowScript(row, files, out, pre = '') {
   const disabled = row === '6.12-disabled' || row === 'host-seccomp'
   const cause = row === 'host-seccomp' ? 'seccomp' : 'sysctl'
-  const ava = `node ${AVA} --tap --timeout=${AVA_TIMEOUT} ${files.join(' ')}`
   const lines = []
-  if (disabled) lines.push(`node scripts/test-kernels-check.js ${cause} > ${out}/checks.json 2> ${out}/checks.err; echo $? > ${out}/checks.status`)
-  lines.push(`${ava} > ${out}/tap.txt 2> ${out}/ava.err; echo $? > ${out}/ava.status`)
+  if (disabled) lines.push(`${pre}node scripts/test-kernels-check.js ${cause} > ${out}/checks.json 2> ${out}/checks.err; echo $? > ${out}/checks.status`)
+  lines.push(
+    'lane() {',
+    `  for f in ${files.join(' ')}; do`,
+    '    b=$(basename $f .js)',
+    `    mkdir ${out}/claim-$b 2>/dev/null || continue`,
+    `    ${pre}node ${AVA} --tap --timeout=${AVA_TIMEOUT} $f > ${out}/tap-$b.txt 2> ${out}/ava-$b.err`,
+    `    echo $? > ${out}/status-$b`,
+    '  done',
+    '}',
+    // URING_KERNELS_PS=n: a process listing every n seconds in OUT/ps.txt, to see what hangs
+    ...(process.env.URING_KERNELS_PS ? [`(while sleep ${process.env.URING_KERNELS_PS}; do ps >> ${out}/ps.txt 2>&1; cat /proc/loadavg >> ${out}/ps.txt; echo --- >> ${out}/ps.txt; done) & ps=$!`] : []),
+    'lane & l1=$!; lane & l2=$!; wait $l1 $l2',
+    ...(process.env.URING_KERNELS_PS ? ['kill $ps'] : []),
+    `s=0; for x in ${out}/status-*; do [ "$(cat $x)" = 0 ] || s=1; done; echo $s > ${out}/ava.status`,
+  )
   return lines.join('\n')
 }
 
-function runHost(row, files, outDir, noring) {
-  const env = { ...process.env, URING_TEST_NORING: noring, FORCE_COLOR: '0' }
-  let script = rowScript(row, files, outDir)
-  if (row === 'host-seccomp') script = script.replace(/^node /gm, `${noring} 1 node `)
-  script = script.replace(/^/gm, `timeout -k 10 ${GUEST_TIMEOUT_S} `) // a hung spec must not hang the matrix
+function runHost(row, files, outDir, launchers) {
+  const { noring } = launchers
+  const env = { ...process.env, URING_TEST_NORING: noring, URING_TEST_WITHEVFD: launchers.withevfd, FORCE_COLOR: '0' }
+  // a hung spec must not hang the matrix
+  const pre = `timeout -k 10 ${GUEST_TIMEOUT_S} ${row === 'host-seccomp' ? `${noring} 1 ` : ''}`
   const t0 = Date.now()
-  cp.spawnSync('sh', ['-c', script], { cwd: root, env, stdio: 'inherit' })
+  cp.spawnSync('sh', ['-c', rowScript(row, files, outDir, pre)], { cwd: root, env, stdio: 'inherit' })
   return { seconds: (Date.now() - t0) / 1000 }
 }
 
@@ -353,14 +391,16 @@ function kvmUsable() {
   }
 }
 
-async function runGuest(row, kernel, files, outDir, base, noring) {
+async function runGuest(row, kernel, files, outDir, base, launchers) {
   const runDir = path.join(outDir, 'initramfs')
   fs.rmSync(runDir, { recursive: true, force: true })
   mkdirp(path.join(runDir, 'modules'))
   mkdirp(path.join(runDir, 'usr', 'bin'))
   for (const m of kernel.modules) fs.copyFileSync(path.join(CACHE, 'kernels', kernel.name, 'modules', m), path.join(runDir, 'modules', m))
-  fs.copyFileSync(noring, path.join(runDir, 'usr', 'bin', 'noring'))
-  fs.chmodSync(path.join(runDir, 'usr', 'bin', 'noring'), 0o755)
+  for (const [name, bin] of Object.entries(launchers)) {
+    fs.copyFileSync(bin, path.join(runDir, 'usr', 'bin', name))
+    fs.chmodSync(path.join(runDir, 'usr', 'bin', name), 0o755)
+  }
   // shares: the checkout at its own path, node_modules' real directory when it lies outside it, OUT
   const shares = [{ tag: 'repo', host: root, guest: root, ro: false }]
   const nm = fs.realpathSync(path.join(root, 'node_modules'))
@@ -368,7 +408,7 @@ async function runGuest(row, kernel, files, outDir, base, noring) {
   shares.push({ tag: 'out', host: outDir, guest: '/out', ro: false })
   const init = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root TMPDIR=/tmp FORCE_COLOR=0 URING_TEST_NORING=/usr/bin/noring
+export PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root TMPDIR=/tmp FORCE_COLOR=0 URING_TEST_NORING=/usr/bin/noring URING_TEST_WITHEVFD=/usr/bin/withevfd
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmp /tmp; mount -t tmpfs shm /dev/shm
 for m in ${kernel.modules.join(' ')}; do insmod /modules/$m || echo "insmod $m failed"; done
@@ -423,14 +463,45 @@ poweroff -f
   return { seconds, qemuStatus: status, marker: marker ? marker[1] : undefined, console: consoleLog }
 }
 
-function collect(row, outDir, run) {
+function hostTitles(outDir, f) {
+  const file = path.join(outDir, `tap-${path.basename(f, '.js')}.txt`)
+  return fs.existsSync(file) ? parseTap(fs.readFileSync(file, 'utf8'), path.basename(f, '.spec.js')).titles : new Set()
+}
+
+function lastLine(text) {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  const err = lines.find((l) => /^(\w*Error|Uncaught|✘)/.test(l))
+  return (err || lines[lines.length - 1] || '(no output)').slice(0, 200)
+}
+
+/** Counts a row's results from the per-file TAP files; EXPECTED maps a spec to the host row's titles. */
+function collect(row, outDir, run, files, expected) {
   const read = (f) => (fs.existsSync(path.join(outDir, f)) ? fs.readFileSync(path.join(outDir, f), 'utf8') : undefined)
-  const tap = read('tap.txt') || ''
-  const res = parseTap(tap)
-  const avaStatus = read('ava.status')
-  res.errors = []
-  if (avaStatus === undefined) res.errors.push(`ava did not finish${run.marker === undefined && run.console ? ` (no ${MARK} line on the console, see ${run.console})` : ''}`)
-  else if (Number(avaStatus) !== 0 && res.failed === 0) res.errors.push(`ava exited ${avaStatus.trim()} with no failed test (see ${path.join(outDir, 'ava.err')})`)
+  const res = { passed: 0, failed: 0, skipped: 0, todo: 0, failures: [], skips: [], errors: [], perFile: {} }
+  for (const f of files) {
+    const b = path.basename(f, '.js')
+    const tap = read(`tap-${b}.txt`) || ''
+    const r = parseTap(tap, b.replace(/\.spec$/, ''))
+    for (const k of ['passed', 'failed', 'skipped', 'todo']) res[k] += r[k]
+    res.failures.push(...r.failures)
+    res.skips.push(...r.skips)
+    const status = read(`status-${b}`)
+    const err = read(`ava-${b}.err`) || ''
+    const reported = r.passed + r.failed + r.skipped + r.todo
+    res.perFile[b] = { passed: r.passed, failed: r.failed, skipped: r.skipped, status: status === undefined ? null : Number(status) }
+    // the tests of this file the host reported (when the host row ran) and this row did not
+    const missing = expected && expected.has(b) ? [...expected.get(b)].filter((t) => !r.titles.has(t)) : []
+    let why
+    if (status === undefined) why = `did not finish${run.marker === undefined && run.console ? ` (no ${MARK} line on the console, see ${run.console})` : ''}`
+    else if (/Timed out|writeTimeout/.test(err)) why = `hit ava's inactivity timeout (${AVA_TIMEOUT}) after ${reported} tests`
+    else if (Number(status) !== 0 && r.failed === 0) why = `ava exited ${status.trim()} with no failed test: ${lastLine(err)}`
+    if (why) res.errors.push(`${b}: ${why}${missing.length ? `; ${missing.length} of its tests never reported` : ''} (see ${path.join(outDir, `ava-${b}.err`)})`)
+    if (missing.length) {
+      // a test that never reported did not pass: it counts as failed
+      res.failed += missing.length
+      res.failures.push(...missing.map((t) => `${t} (never reported)`))
+    }
+  }
   if (row === '6.12-disabled' || row === 'host-seccomp') {
     let checks
     try {
@@ -451,8 +522,8 @@ function collect(row, outDir, run) {
 }
 
 function table(results) {
-  const head = ['row', 'kernel', 'passed', 'failed', 'skipped', 'time']
-  const body = results.map((r) => [r.row, r.kver || '', String(r.passed), String(r.failed + r.errors.length), String(r.skipped), `${r.seconds.toFixed(0)} s`])
+  const head = ['row', 'kernel', 'passed', 'failed', 'skipped', 'errors', 'time']
+  const body = results.map((r) => [r.row, r.kver || '', String(r.passed), String(r.failed), String(r.skipped), String(r.errors.length), `${r.seconds.toFixed(0)} s`])
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
   const fmt = (cells) => '| ' + cells.map((c, i) => (i >= 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join(' | ') + ' |'
   return [fmt(head), '|' + w.map((n, i) => (i >= 2 ? '-'.repeat(n + 1) + ':' : '-'.repeat(n + 2))).join('|') + '|', ...body.map(fmt)].join('\n')
@@ -463,7 +534,7 @@ async function main() {
   if (!fs.existsSync(path.join(root, 'dist', '__test__'))) die('no dist/__test__: run npm run build:ts first')
   ensureTools()
   mkdirp(CACHE)
-  const noring = buildNoring()
+  const launchers = buildLaunchers()
   const guestRows = rows.filter((r) => !r.startsWith('host'))
   const kernels = {}
   for (const r of guestRows) {
@@ -472,27 +543,31 @@ async function main() {
   }
   const base = guestRows.length ? initramfsBase() : undefined
   const tPrepared = Date.now()
-  const selection = FULL ? 'all' : SUBSET
-  log(FULL ? 'running every spec file (--full)' : `running the default subset (${SUBSET.length} spec files; --full for all): ${SUBSET.join(' ')}`)
+  const chosen = SPECS_ENV ? SPECS_ENV.split(',').map((f) => (f.endsWith('.js') ? f : `${f}.js`)) : undefined
+  const selection = chosen || (FULL ? 'all' : SUBSET)
+  if (chosen) log(`running the spec files of URING_KERNELS_SPECS: ${chosen.join(' ')}`)
+  else log(FULL ? 'running every spec file (--full)' : `running the default subset (${SUBSET.length} spec files; --full for all): ${SUBSET.join(' ')}`)
   const results = []
+  const expected = new Map() // spec -> the titles the host row reported, to name what a guest never did
   const runsDir = path.resolve(process.env.URING_KERNELS_RUNS || path.join(CACHE, 'runs'))
   for (const row of rows) {
     const outDir = path.join(runsDir, row)
     fs.rmSync(outDir, { recursive: true, force: true })
     mkdirp(outDir)
     const disabled = row === '6.12-disabled' || row === 'host-seccomp'
-    const files = specFiles(disabled ? FS_SPECS : selection)
+    const files = specFiles(disabled && !chosen ? FS_SPECS : selection)
     let run
     let kver = os.release()
     if (row.startsWith('host')) {
       log(`${row}: running ${files.length} spec files natively${row === 'host-seccomp' ? ' under fixtures/noring (io_uring_setup -> EPERM)' : ''}`)
-      run = runHost(row, files, outDir, noring)
+      run = runHost(row, files, outDir, launchers)
     } else {
       const k = kernels[row.replace(/-disabled$/, '')]
       kver = k.kver
-      run = await runGuest(row, k, files, outDir, base, noring)
+      run = await runGuest(row, k, files, outDir, base, launchers)
     }
-    const res = collect(row, outDir, run)
+    const res = collect(row, outDir, run, files, expected)
+    if (row === 'host') for (const f of files) expected.set(path.basename(f, '.js'), hostTitles(outDir, f))
     res.kver = kver
     res.files = files.map((f) => path.basename(f))
     results.push(res)
@@ -501,7 +576,8 @@ async function main() {
   const total = (Date.now() - tStart) / 1000
 
   // the report
-  console.log(`\nKernel matrix (${FULL ? 'every spec file, --full' : `default subset of ${SUBSET.length} spec files; --full runs all`}; the io_uring-off rows run ${FS_SPECS.join(' + ')} plus the setup/doctor checks)\n`)
+  const what = chosen ? `URING_KERNELS_SPECS: ${chosen.join(' ')}` : FULL ? 'every spec file, --full' : `default subset of ${SUBSET.length} spec files; --full runs all; the io_uring-off rows run ${FS_SPECS.join(' + ')}`
+  console.log(`\nKernel matrix (${what}; the io_uring-off rows also run the setup/doctor checks)\n`)
   console.log(table(results))
   const reasons = new Map()
   for (const r of results) {
@@ -527,17 +603,17 @@ async function main() {
     console.log(`\n${r.row} (${r.kver}) failures:`)
     for (const f of r.failures) console.log(`  not ok ${f}`)
     for (const e of r.errors) console.log(`  error: ${e}`)
-    console.log(`  (TAP output: ${path.join(runsDir, r.row, 'tap.txt')})`)
+    console.log(`  (TAP output: ${path.join(runsDir, r.row, 'tap-<spec>.txt')})`)
   }
   console.log(`\nprepare ${((tPrepared - tStart) / 1000).toFixed(0)} s, total ${total.toFixed(0)} s; report: ${REPORT}`)
   mkdirp(path.dirname(REPORT))
   fs.writeFileSync(REPORT, JSON.stringify({
-    date: new Date().toISOString(), host: os.release(), full: FULL, subset: FULL ? undefined : SUBSET, accel: kvmUsable() ? 'kvm' : 'tcg',
+    date: new Date().toISOString(), host: os.release(), full: FULL, subset: chosen || (FULL ? undefined : SUBSET), accel: kvmUsable() ? 'kvm' : 'tcg',
     prepareSeconds: (tPrepared - tStart) / 1000, totalSeconds: total,
     kernels: Object.values(kernels).map((k) => ({ name: k.name, pkg: k.pkg, kver: k.kver })),
     rows: results.map((r) => ({
       row: r.row, kernel: r.kver, seconds: r.seconds, passed: r.passed, failed: r.failed, skipped: r.skipped, todo: r.todo,
-      errors: r.errors, failures: r.failures, skips: r.skips.map((t) => ({ title: t, reason: skipReason(t) })), checks: r.checks, files: r.files,
+      errors: r.errors, failures: r.failures, skips: r.skips.map((t) => ({ title: t, reason: skipReason(t) })), checks: r.checks, files: r.files, perFile: r.perFile,
     })),
   }, null, 2) + '\n')
   process.exitCode = bad.length ? 1 : 0
