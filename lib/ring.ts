@@ -824,17 +824,18 @@ function ready(s: RingState): number {
 /** @internal */
 export function stage(s: RingState, o: Op): void {
   if (!(o instanceof Op)) throw invalidType('op', 'an op made by op.*()', o)
-  if (!s.supported[o.opcode]) {
-    const since = OP_TABLE[o.opcode]?.since ?? '?'
-    throw new UringError('ERR_URING_OP_UNSUPPORTED', `${o.name} (${OP_TABLE[o.opcode]?.kernelName}) is not supported by this kernel; it needs Linux ${since} or newer`)
-  }
   if (o.exclusive && o.inFlight > 0) {
     throw new UringError('ERR_URING_OP_IN_FLIGHT', `this ${o.name} op is still in flight and owns memory the kernel writes; wait for its final CQE, or make another op`)
   }
   const at = s.staged * s.stride
   const nbufs = s.bufs.length
   try {
+    // The op's fields first, as where it is made: a bad argument has its own code on any kernel.
     o.encode(s.staging, at, s.bufs, s)
+    if (!s.supported[o.opcode]) {
+      const since = OP_TABLE[o.opcode]?.since ?? '?'
+      throw new UringError('ERR_URING_OP_UNSUPPORTED', `${o.name} (${OP_TABLE[o.opcode]?.kernelName}) is not supported by this kernel; it needs Linux ${since} or newer`)
+    }
   } catch (e) {
     s.bufs.length = nbufs
     throw e
