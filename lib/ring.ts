@@ -25,6 +25,7 @@ import {
   validateObject,
 } from './errors'
 import { markAsUntransferable } from 'node:worker_threads'
+import { release as osRelease } from 'node:os'
 import { native, LAYOUT } from './native'
 import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './opbase'
 import { Probe, OP_TABLE } from './probe'
@@ -255,6 +256,8 @@ export interface RingState {
   closed: boolean
   /** supported[opcode], from the probe at setup. */
   supported: boolean[]
+  /** IORING_FEAT_CQE_SKIP (5.17): the kernel knows IOSQE_CQE_SKIP_SUCCESS (skipSuccess). */
+  cqeSkip: boolean
   sqpoll: boolean
   /** The async driver, once `ring.run()` (or ref/unref/stream) was first used. */
   drv: DriverHooks | undefined
@@ -347,6 +350,7 @@ export class Ring implements Disposable {
       sqEntries: p.sqEntries,
       closed: false,
       supported: nr.probe().supported,
+      cqeSkip: this.features.cqeSkip,
       sqpoll: (p.flags & 2) !== 0,
       drv: undefined,
       extra: [],
@@ -765,6 +769,15 @@ export function stageLinked(s: RingState, ops: readonly Op[], hard: boolean): nu
   const last = ops[ops.length - 1]
   if (last instanceof Op && (last.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
     throw new UringError('ERR_URING_SKIP_SUCCESS', 'the last op of a chain cannot use skipSuccess: its CQE is what frees the chain')
+  }
+  if (!s.cqeSkip) {
+    // An older kernel fails an op with this flag with -EINVAL, and then every op of the chain
+    // posts a CQE that the bookkeeping of skipped ops does not expect.
+    for (const o of ops) {
+      if (o instanceof Op && (o.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+        throw new UringError('ERR_URING_OP_UNSUPPORTED', `skipSuccess (IOSQE_CQE_SKIP_SUCCESS) is not supported by this kernel (${osRelease()}); it needs Linux ${FEATURE_SINCE.cqeSkip}`)
+      }
+    }
   }
   const first = s.staged
   stageAll(s, ops)
