@@ -67,10 +67,23 @@ export function kernelAtLeast(since: string): boolean {
   return x > a || (x === a && y >= b)
 }
 
-/** Throws ERR_URING_OP_UNSUPPORTED, naming the kernel that adds `what`, on an older kernel. */
+/**
+ * While an op is encoded (Op.encode): the first variant this kernel lacks. It is thrown once
+ * every field was checked, so a bad argument gets its own code (ERR_INVALID_ARG_TYPE, ...) on any
+ * kernel, as Node checks arguments before anything else.
+ */
+let lacking: UringError | undefined
+let encoding = 0
+
+/**
+ * ERR_URING_OP_UNSUPPORTED, naming the kernel that adds `what`, on an older kernel: thrown at
+ * once, or, inside Op.encode, after the op's other fields were checked.
+ */
 export function needKernel(since: string, what: string): void {
   if (kernelAtLeast(since)) return
-  throw new UringError('ERR_URING_OP_UNSUPPORTED', `${what} is not supported by this kernel (${osRelease()}); it needs Linux ${since}`)
+  const e = new UringError('ERR_URING_OP_UNSUPPORTED', `${what} is not supported by this kernel (${osRelease()}); it needs Linux ${since}`)
+  if (encoding === 0) throw e
+  lacking ??= e
 }
 
 /** `openat`'s dirfd for "relative to the current directory". */
@@ -224,7 +237,8 @@ export abstract class Op {
   /**
    * Writes this op into staging words `s[at..at+STRIDE)` (all fields but SLOT), after checking
    * every field. Buffers go into `bufs`; their index is staged. Handles must belong to `host`
-   * (when given: at push; not when the op is only checked where it is made). @internal
+   * (when given: at push; not when the op is only checked where it is made). A variant the
+   * kernel lacks (needKernel) is refused last, after every field was checked. @internal
    */
   encode(s: Float64Array, at: number, bufs: unknown[], host?: RegistrarHost): void {
     validateUserData(this.userData, 'userData')
@@ -254,7 +268,16 @@ export abstract class Op {
       checkHandle(p, host, 'Personality')
       s[at + F.PERSONALITY] = p.id
     }
-    this.encodeFields(s, at, bufs, host)
+    const outer = lacking
+    lacking = undefined
+    encoding++
+    try {
+      this.encodeFields(s, at, bufs, host)
+      if (lacking !== undefined) throw lacking
+    } finally {
+      encoding--
+      lacking = outer
+    }
   }
 
   protected abstract encodeFields(s: Float64Array, at: number, bufs: unknown[], host: RegistrarHost | undefined): void

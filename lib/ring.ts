@@ -25,6 +25,7 @@ import {
   validateObject,
 } from './errors'
 import { markAsUntransferable } from 'node:worker_threads'
+import { release as osRelease } from 'node:os'
 import { native, LAYOUT } from './native'
 import { F, IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, Op } from './opbase'
 import { Probe, OP_TABLE } from './probe'
@@ -255,6 +256,8 @@ export interface RingState {
   closed: boolean
   /** supported[opcode], from the probe at setup. */
   supported: boolean[]
+  /** IORING_FEAT_CQE_SKIP (5.17): the kernel knows IOSQE_CQE_SKIP_SUCCESS (skipSuccess). */
+  cqeSkip: boolean
   sqpoll: boolean
   /** The async driver, once `ring.run()` (or ref/unref/stream) was first used. */
   drv: DriverHooks | undefined
@@ -347,6 +350,7 @@ export class Ring implements Disposable {
       sqEntries: p.sqEntries,
       closed: false,
       supported: nr.probe().supported,
+      cqeSkip: this.features.cqeSkip,
       sqpoll: (p.flags & 2) !== 0,
       drv: undefined,
       extra: [],
@@ -766,6 +770,15 @@ export function stageLinked(s: RingState, ops: readonly Op[], hard: boolean): nu
   if (last instanceof Op && (last.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
     throw new UringError('ERR_URING_SKIP_SUCCESS', 'the last op of a chain cannot use skipSuccess: its CQE is what frees the chain')
   }
+  if (!s.cqeSkip) {
+    // An older kernel fails an op with this flag with -EINVAL, and then every op of the chain
+    // posts a CQE that the bookkeeping of skipped ops does not expect.
+    for (const o of ops) {
+      if (o instanceof Op && (o.sqeFlags & IOSQE_CQE_SKIP_SUCCESS) !== 0) {
+        throw new UringError('ERR_URING_OP_UNSUPPORTED', `skipSuccess (IOSQE_CQE_SKIP_SUCCESS) is not supported by this kernel (${osRelease()}); it needs Linux ${FEATURE_SINCE.cqeSkip}`)
+      }
+    }
+  }
   const first = s.staged
   stageAll(s, ops)
   const link = hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK
@@ -824,17 +837,18 @@ function ready(s: RingState): number {
 /** @internal */
 export function stage(s: RingState, o: Op): void {
   if (!(o instanceof Op)) throw invalidType('op', 'an op made by op.*()', o)
-  if (!s.supported[o.opcode]) {
-    const since = OP_TABLE[o.opcode]?.since ?? '?'
-    throw new UringError('ERR_URING_OP_UNSUPPORTED', `${o.name} (${OP_TABLE[o.opcode]?.kernelName}) is not supported by this kernel; it needs Linux ${since} or newer`)
-  }
   if (o.exclusive && o.inFlight > 0) {
     throw new UringError('ERR_URING_OP_IN_FLIGHT', `this ${o.name} op is still in flight and owns memory the kernel writes; wait for its final CQE, or make another op`)
   }
   const at = s.staged * s.stride
   const nbufs = s.bufs.length
   try {
+    // The op's fields first, as where it is made: a bad argument has its own code on any kernel.
     o.encode(s.staging, at, s.bufs, s)
+    if (!s.supported[o.opcode]) {
+      const since = OP_TABLE[o.opcode]?.since ?? '?'
+      throw new UringError('ERR_URING_OP_UNSUPPORTED', `${o.name} (${OP_TABLE[o.opcode]?.kernelName}) is not supported by this kernel; it needs Linux ${since} or newer`)
+    }
   } catch (e) {
     s.bufs.length = nbufs
     throw e
