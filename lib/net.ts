@@ -54,6 +54,8 @@ const AF_INET6 = 10
 const SOCK_STREAM = 1
 const SOCK_CLOEXEC = 0o2000000
 const MSG_NOSIGNAL = 0x4000
+const SHUT_WR = 1
+const SHUT_RDWR = 2
 const ENOBUFS = 105
 const ENOTCONN = 107
 const EMFILE = 24
@@ -73,6 +75,7 @@ interface RingNet {
   zc: boolean
   socketOp: boolean
   bindListenOps: boolean
+  shutdownOp: boolean
   multishotAccept: boolean
   multishotRecv: boolean
 }
@@ -99,6 +102,7 @@ function netOf(r: Ring): RingNet {
     zc: p.supports('sendZc') && kernelAtLeast('6.0'),
     socketOp: p.supports('socket'),
     bindListenOps: p.supports('bind') && p.supports('listen'),
+    shutdownOp: p.supports('shutdown'),
     multishotAccept: kernelAtLeast('5.19'),
     multishotRecv: group !== undefined && kernelAtLeast('6.0'),
   }
@@ -108,7 +112,7 @@ function netOf(r: Ring): RingNet {
 
 /**
  * @internal Turns features off on this thread's default ring, so tests run the paths older
- * kernels take (sync socket/bind/listen, single accepts, single recvs, no send_zc) here too.
+ * kernels take (sync socket/bind/listen/shutdown, single accepts, single recvs, no send_zc) here too.
  */
 export function _setFeatures(f: Partial<Omit<RingNet, 'group'>> & { group?: false }): void {
   const n = netOf(defaultRing())
@@ -721,6 +725,15 @@ export class Socket extends Duplex {
       return
     }
     if (this.#fd < 0) return cb()
+    if (!this.#net.shutdownOp) {
+      // Before 5.11 (no IORING_OP_SHUTDOWN): shutdown(2), which does not block.
+      try {
+        sock.shutdown(this.#fd, SHUT_WR)
+      } catch (e) {
+        if (errnoOf(e) !== -ENOTCONN) return cb(asNodeError(e, (x) => errnoException(x, 'shutdown')))
+      }
+      return cb()
+    }
     const p = (this.#finalInFlight = this.#ring.run(new Shutdown(this.#fd, 'write')))
     p.then(
       () => {
@@ -766,6 +779,17 @@ export class Socket extends Duplex {
     // could free the number for another socket first: the two go as one hard-linked chain, and
     // only after a shutdown(SHUT_WR) of end() that may still be in flight.
     const closeIt = (): void => {
+      if (!this.#net.shutdownOp) {
+        // Before 5.11 IORING_OP_SHUTDOWN is -EINVAL, and a close alone wakes nothing (the op in
+        // flight holds the file): shutdown(2) first, which returns once the socket is shut.
+        try {
+          sock.shutdown(fd, SHUT_RDWR)
+        } catch {
+          // ENOTCONN: nothing to wake
+        }
+        r.run(new Close(fd)).then(done, done)
+        return
+      }
       r.runLinked([new Shutdown(fd, 'both'), new Close(fd)], { hard: true }).then(done, done)
     }
     if (this.#finalInFlight !== undefined) this.#finalInFlight.then(closeIt, closeIt)

@@ -101,6 +101,15 @@ export function listen(fd: number, backlog: number): void {
   if (r < 0) throw new SystemError(r, 'listen')
 }
 
+/**
+ * shutdown(2) (`how`: 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR), synchronous: what `uring/net` uses where
+ * the kernel has no IORING_OP_SHUTDOWN (before 5.11). It does not block.
+ */
+export function shutdown(fd: number, how: number): void {
+  const r = native.shutdownSync(validateFd(fd), validateInteger(how, 'how', 0, 2))
+  if (r < 0) throw new SystemError(r, 'shutdown')
+}
+
 // ---- handles and process lifetime ---------------------------------------------------------------
 
 /**

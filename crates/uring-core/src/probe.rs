@@ -120,7 +120,7 @@ impl ProbeResult {
 /// Probes through an existing ring.
 pub fn probe_ring(ring: &IoUring) -> ProbeResult {
     let mut raw = RawProbe::new();
-    match ring.submitter().register_probe(&mut raw) {
+    match crate::ring::retry_eintr(|| ring.submitter().register_probe(&mut raw)) {
         Ok(()) => {
             let supported: Vec<bool> = OPS.iter().map(|o| raw.is_supported(o.code)).collect();
             let last_op = OPS

@@ -7,7 +7,7 @@
 //! [`Registrar::file`] / [`Registrar::buffer`] / [`Registrar::group`] turns it into
 //! `ERR_URING_STALE_HANDLE` before any SQE is built.
 
-use crate::ring::{Ring, RingError, INTERNAL};
+use crate::ring::{retry_eintr, Ring, RingError, INTERNAL};
 use io_uring::{opcode, types};
 use std::collections::HashMap;
 use std::io;
@@ -442,13 +442,12 @@ impl<K> Ring<K> {
                     iov_base: r.ptr().cast(),
                     iov_len: r.len(),
                 };
+                let io = self.io()?;
                 // SAFETY: the region lives at least as long as the table holds it (stored below,
                 // and kept by any op that uses it), so the kernel's pin covers live memory.
-                match unsafe {
-                    self.io()?
-                        .submitter()
-                        .register_buffers_update(slot, &[iov], None)
-                } {
+                match retry_eintr(|| unsafe {
+                    io.submitter().register_buffers_update(slot, &[iov], None)
+                }) {
                     Ok(_) => done.push(slot),
                     Err(e) => {
                         for &d in &done {
@@ -457,11 +456,9 @@ impl<K> Ring<K> {
                                 iov_len: 0,
                             };
                             // SAFETY: an empty iovec removes the slot; no memory is handed over.
-                            let _ = unsafe {
-                                self.io()?
-                                    .submitter()
-                                    .register_buffers_update(d, &[empty], None)
-                            };
+                            let _ = retry_eintr(|| unsafe {
+                                io.submitter().register_buffers_update(d, &[empty], None)
+                            });
                         }
                         return Err(if e.raw_os_error() == Some(libc::ENOMEM) {
                             memlock_err(requested, e)
@@ -522,20 +519,21 @@ impl<K> Ring<K> {
         let iovs: Vec<libc::iovec> = table.iter().map(iovec_of).collect();
         let io = self.io.as_ref().ok_or_else(RingError::closed)?;
         if self.reg.buf_table {
-            io.submitter()
-                .unregister_buffers()
+            retry_eintr(|| io.submitter().unregister_buffers())
                 .map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
             self.reg.buf_table = false;
         }
         // SAFETY: every non-empty iovec is a live Region that `table` (stored by the caller as the
         // ring's table on success) keeps alive while registered; empty ones are sparse slots.
-        match unsafe { io.submitter().register_buffers(&iovs) } {
+        match retry_eintr(|| unsafe { io.submitter().register_buffers(&iovs) }) {
             Ok(()) => Ok(()),
             Err(e) => {
                 // Put the old table back so nothing already registered is lost.
                 let old: Vec<libc::iovec> = self.reg.bufs.iter().map(iovec_of).collect();
                 // SAFETY: as above, for the table the ring still holds.
-                if !old.is_empty() && unsafe { io.submitter().register_buffers(&old) }.is_ok() {
+                if !old.is_empty()
+                    && retry_eintr(|| unsafe { io.submitter().register_buffers(&old) }).is_ok()
+                {
                     self.reg.buf_table = true;
                 }
                 Err(match e.raw_os_error() {
@@ -560,7 +558,8 @@ impl<K> Ring<K> {
             ));
         }
         if !self.reg.buf_table {
-            match self.io()?.submitter().register_buffers_sparse(n as u32) {
+            let io = self.io()?;
+            match retry_eintr(|| io.submitter().register_buffers_sparse(n as u32)) {
                 Ok(()) => {
                     self.reg.bufs = vec![BufSlot::default(); n];
                     self.reg.buf_table = true;
@@ -611,12 +610,10 @@ impl<K> Ring<K> {
             iov_base: r.ptr().cast(),
             iov_len: r.len(),
         };
+        let io = self.io()?;
         // SAFETY: the region is stored in the table below and lives while registered.
-        match unsafe {
-            self.io()?
-                .submitter()
-                .register_buffers_update(slot, &[iov], None)
-        } {
+        match retry_eintr(|| unsafe { io.submitter().register_buffers_update(slot, &[iov], None) })
+        {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 // Before 5.13: re-register the whole table with the new buffer in it.
@@ -653,12 +650,12 @@ impl<K> Ring<K> {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
         };
+        let io = self.io()?;
         // SAFETY: an empty iovec hands no memory to the kernel.
-        match unsafe {
-            self.io()?
-                .submitter()
+        match retry_eintr(|| unsafe {
+            io.submitter()
                 .register_buffers_update(index, &[empty], None)
-        } {
+        }) {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 let mut table = self.reg.bufs.clone();
@@ -679,8 +676,7 @@ impl<K> Ring<K> {
                 "no buffers are registered",
             ));
         }
-        io.submitter()
-            .unregister_buffers()
+        retry_eintr(|| io.submitter().unregister_buffers())
             .map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
         self.reg.bufs.clear();
         self.reg.buf_table = false;
@@ -701,9 +697,8 @@ impl<K> Ring<K> {
             .map(|(i, &f)| check_fd(f, &format!("fds[{i}]")))
             .collect::<Result<_, _>>()?;
         if !self.reg.file_table {
-            self.io()?
-                .submitter()
-                .register_files(&raw)
+            let io = self.io()?;
+            retry_eintr(|| io.submitter().register_files(&raw))
                 .map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             self.reg.files = raw.iter().map(|_| next_gen()).collect();
             self.reg.pinned = vec![false; raw.len()];
@@ -731,9 +726,12 @@ impl<K> Ring<K> {
         }
         let mut out = Vec::with_capacity(raw.len());
         for (&fd, &slot) in raw.iter().zip(&free) {
-            if let Err(e) = self.io()?.submitter().register_files_update(slot, &[fd]) {
+            let io = self.io()?;
+            if let Err(e) = retry_eintr(|| io.submitter().register_files_update(slot, &[fd])) {
                 for &(s, _) in &out {
-                    let _ = self.io()?.submitter().register_files_update(s, &[-1]);
+                    let _ = retry_eintr(|| io.submitter().register_files_update(s, &[-1]));
+                }
+                for &(s, _) in &out {
                     self.reg.files[s as usize] = 0;
                 }
                 return Err(RingError::io("IORING_REGISTER_FILES_UPDATE", e));
@@ -753,12 +751,12 @@ impl<K> Ring<K> {
             return Err(RingError::new("ERR_URING_TABLE_EXISTS", "the ring already has a file table; unregisterFiles() first (files cannot be re-registered once their process fds are closed)"));
         }
         let io = self.io()?;
-        match io.submitter().register_files_sparse(n as u32) {
+        match retry_eintr(|| io.submitter().register_files_sparse(n as u32)) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 // Before 5.19: a table of -1 entries.
-                io.submitter()
-                    .register_files(&vec![-1; n])
+                let none = vec![-1; n];
+                retry_eintr(|| io.submitter().register_files(&none))
                     .map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
             }
             Err(e) => return Err(RingError::io("IORING_REGISTER_FILES2", e)),
@@ -815,19 +813,25 @@ impl<K> Ring<K> {
             len: start,
             resv: 0,
         };
-        // SAFETY: IORING_REGISTER_FILE_ALLOC_RANGE reads one io_uring_file_index_range at `arg`
-        // (nr_args 0); `range` is one, alive for the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_io_uring_register,
-                std::os::fd::AsRawFd::as_raw_fd(io),
-                IORING_REGISTER_FILE_ALLOC_RANGE,
-                &range as *const Range,
-                0u32,
-            )
-        };
-        if r < 0 {
-            let e = io::Error::last_os_error();
+        let r = retry_eintr(|| {
+            // SAFETY: IORING_REGISTER_FILE_ALLOC_RANGE reads one io_uring_file_index_range at `arg`
+            // (nr_args 0); `range` is one, alive for the call.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_register,
+                    std::os::fd::AsRawFd::as_raw_fd(io),
+                    IORING_REGISTER_FILE_ALLOC_RANGE,
+                    &range as *const Range,
+                    0u32,
+                )
+            };
+            if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(r)
+            }
+        });
+        if let Err(e) = r {
             // Before 6.0 there is no range. Without FILE_INDEX_ALLOC (before 5.19) the kernel
             // never picks a slot by itself, so nothing can land in a pinned one; 5.19 has the
             // one and not the other.
@@ -863,7 +867,8 @@ impl<K> Ring<K> {
                 io::Error::last_os_error(),
             ));
         }
-        if let Err(e) = self.io()?.submitter().register_files_update(index, &[fd]) {
+        let io = self.io()?;
+        if let Err(e) = retry_eintr(|| io.submitter().register_files_update(index, &[fd])) {
             // What the slot holds now is unknown: the old handle must not be trusted (a pinned
             // slot's handle names the slot, not a file, and stays).
             if !self.reg.is_pinned(index) {
@@ -883,9 +888,8 @@ impl<K> Ring<K> {
     pub fn unregister_file(&mut self, index: u32, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.file(index, gen)?;
-        self.io()?
-            .submitter()
-            .register_files_update(index, &[-1])
+        let io = self.io()?;
+        retry_eintr(|| io.submitter().register_files_update(index, &[-1]))
             .map_err(|e| RingError::io("IORING_REGISTER_FILES_UPDATE", e))?;
         self.reg.files[index as usize] = 0;
         // An unpinned slot stays out of the kernel's allocation range (it only shrinks), and
@@ -904,8 +908,7 @@ impl<K> Ring<K> {
                 "no files are registered",
             ));
         }
-        io.submitter()
-            .unregister_files()
+        retry_eintr(|| io.submitter().unregister_files())
             .map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
         self.reg.files.clear();
         self.reg.pinned.clear();
@@ -994,16 +997,17 @@ impl<K> Ring<K> {
             let ring_mem =
                 Region::map(entries as usize * std::mem::size_of::<types::BufRingEntry>())?;
             let flags = if incremental { IOU_PBUF_RING_INC } else { 0 };
+            let io = self.io()?;
             // SAFETY: `ring_mem` is page-aligned, sized for `entries` entries, and kept by the
             // group until the buffer ring is unregistered (close or ring close).
-            match unsafe {
-                self.io()?.submitter().register_buf_ring_with_flags(
+            match retry_eintr(|| unsafe {
+                io.submitter().register_buf_ring_with_flags(
                     ring_mem.ptr() as u64,
                     entries as u16,
                     id,
                     flags,
                 )
-            } {
+            }) {
                 Ok(()) => {
                     group.kind = GroupKind::Ring {
                         entries: ring_mem,
@@ -1093,9 +1097,8 @@ impl<K> Ring<K> {
             let e = opcode::RemoveBuffers::new(count as u16, id16).build();
             let _ = self.run_internal(e)?; // -ENOENT: the kernel had none left
         } else {
-            self.io()?
-                .submitter()
-                .unregister_buf_ring(id16)
+            let io = self.io()?;
+            retry_eintr(|| io.submitter().unregister_buf_ring(id16))
                 .map_err(|e| RingError::io("IORING_UNREGISTER_PBUF_RING", e))?;
         }
         self.reg.groups.remove(&id16);
@@ -1105,11 +1108,13 @@ impl<K> Ring<K> {
     pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), RingError> {
         let io = self.io()?;
         let fd = check_fd(fd, "fd")?;
-        let r = if only_async {
-            io.submitter().register_eventfd_async(fd)
-        } else {
-            io.submitter().register_eventfd(fd)
-        };
+        let r = retry_eintr(|| {
+            if only_async {
+                io.submitter().register_eventfd_async(fd)
+            } else {
+                io.submitter().register_eventfd(fd)
+            }
+        });
         r.map_err(|e| RingError::io("IORING_REGISTER_EVENTFD", e))?;
         self.reg.eventfd = true;
         Ok(())
@@ -1123,8 +1128,7 @@ impl<K> Ring<K> {
                 "no eventfd is registered",
             ));
         }
-        io.submitter()
-            .unregister_eventfd()
+        retry_eintr(|| io.submitter().unregister_eventfd())
             .map_err(|e| RingError::io("IORING_UNREGISTER_EVENTFD", e))?;
         self.reg.eventfd = false;
         Ok(())
@@ -1132,10 +1136,8 @@ impl<K> Ring<K> {
 
     /// Registers the process's current credentials; returns `(id, generation)`.
     pub fn register_personality(&mut self) -> Result<(u16, u32), RingError> {
-        let id = self
-            .io()?
-            .submitter()
-            .register_personality()
+        let io = self.io()?;
+        let id = retry_eintr(|| io.submitter().register_personality())
             .map_err(|e| RingError::io("IORING_REGISTER_PERSONALITY", e))?;
         let g = next_gen();
         self.reg.personalities.insert(id, g);
@@ -1145,9 +1147,8 @@ impl<K> Ring<K> {
     pub fn unregister_personality(&mut self, id: u16, gen: u32) -> Result<(), RingError> {
         self.io()?;
         self.reg.personality(id, gen)?;
-        self.io()?
-            .submitter()
-            .unregister_personality(id)
+        let io = self.io()?;
+        retry_eintr(|| io.submitter().unregister_personality(id))
             .map_err(|e| RingError::io("IORING_UNREGISTER_PERSONALITY", e))?;
         self.reg.personalities.remove(&id);
         Ok(())
@@ -1171,19 +1172,25 @@ impl<K> Ring<K> {
             resv: 0,
             data: std::os::fd::AsRawFd::as_raw_fd(io) as u64,
         };
-        // SAFETY: IORING_REGISTER_RING_FDS reads and writes `nr_args` (1) io_uring_rsrc_update
-        // structs at `arg`; `up` is one, alive for the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_io_uring_register,
-                std::os::fd::AsRawFd::as_raw_fd(io),
-                IORING_REGISTER_RING_FDS,
-                &mut up as *mut RsrcUpdate,
-                1u32,
-            )
-        };
-        if r < 0 {
-            let e = io::Error::last_os_error();
+        let r = retry_eintr(|| {
+            // SAFETY: IORING_REGISTER_RING_FDS reads and writes `nr_args` (1) io_uring_rsrc_update
+            // structs at `arg`; `up` is one, alive for the call.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_register,
+                    std::os::fd::AsRawFd::as_raw_fd(io),
+                    IORING_REGISTER_RING_FDS,
+                    &mut up as *mut RsrcUpdate,
+                    1u32,
+                )
+            };
+            if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(r)
+            }
+        });
+        if let Err(e) = r {
             if e.raw_os_error() == Some(libc::EINVAL) {
                 return Err(RingError::new(
                     "ERR_URING_UNSUPPORTED",

@@ -84,6 +84,18 @@ pub struct RingError {
     pub errno: Option<i32>,
 }
 
+/// Runs an io_uring_register call again while it fails with EINTR. Before 5.13 most register
+/// opcodes quiesce the ring first (kill its refs, wait interruptibly for every request to drop
+/// them); a signal arriving meanwhile makes the call return -EINTR having changed nothing, and
+/// returning to user space delivers the signal, so the next attempt waits again.
+pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match f() {
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
 impl RingError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         RingError {
@@ -251,8 +263,7 @@ impl<K> Ring<K> {
                 "the ring is already enabled",
             ));
         }
-        io.submitter()
-            .register_enable_rings()
+        retry_eintr(|| io.submitter().register_enable_rings())
             .map_err(|e| RingError::io("IORING_REGISTER_ENABLE_RINGS", e))?;
         self.enabled = true;
         Ok(())
@@ -1020,7 +1031,7 @@ impl<K> Ring<K> {
         let mut any_cancel = true;
         if !self.enabled && self.in_flight > 0 {
             // A disabled ring cannot run anything; what was pushed never reached the kernel.
-            let _ = io.submitter().register_enable_rings();
+            let _ = retry_eintr(|| io.submitter().register_enable_rings());
             self.enabled = true;
         }
         while self.in_flight > 0 && Instant::now() < deadline {

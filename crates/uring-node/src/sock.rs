@@ -201,3 +201,16 @@ pub fn listen_sync(fd: i32, backlog: i32) -> i32 {
         0
     }
 }
+
+/// shutdown(2) (`how`: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2): 0, or a negative errno. For kernels
+/// without IORING_OP_SHUTDOWN (before 5.11).
+#[napi]
+pub fn shutdown_sync(fd: i32, how: i32) -> i32 {
+    // SAFETY: plain integers; the kernel validates them.
+    let r = unsafe { libc::shutdown(fd, how) };
+    if r < 0 {
+        -errno()
+    } else {
+        0
+    }
+}
