@@ -345,7 +345,8 @@ function rowScript(row, files, out, pre = '') {
     '  done',
     '}',
     // URING_KERNELS_PS=n: a process listing every n seconds in OUT/ps.txt, to see what hangs
-    ...(process.env.URING_KERNELS_PS ? [`(while sleep ${process.env.URING_KERNELS_PS}; do ps >> ${out}/ps.txt 2>&1; cat /proc/loadavg >> ${out}/ps.txt; echo --- >> ${out}/ps.txt; done) & ps=$!`] : []),
+    // (with each node thread's kernel stack and wchan: where a blocked syscall waits)
+    ...(process.env.URING_KERNELS_PS ? [`(while sleep ${process.env.URING_KERNELS_PS}; do { ps; cat /proc/loadavg; for t in /proc/[0-9]*/task/*; do case "$(cat $t/comm 2>/dev/null)" in node*|MainThread|*Worker*|libuv*) echo "$t $(cat $t/comm) $(cat $t/wchan 2>/dev/null)"; cat $t/stack 2>/dev/null;; esac; done; echo ---; } >> ${out}/ps.txt 2>&1; done) & ps=$!`] : []),
     'lane & l1=$!; lane & l2=$!; wait $l1 $l2',
     ...(process.env.URING_KERNELS_PS ? ['kill $ps'] : []),
     `s=0; for x in ${out}/status-*; do [ "$(cat $x)" = 0 ] || s=1; done; echo $s > ${out}/ava.status`,
