@@ -606,14 +606,16 @@ testOnRing('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what
 
 // ---- the fallback --------------------------------------------------------------------------------
 
-test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on node:fs, warns once; strict mode throws', async (t) => {
-  const launcher = buildNoring()
-  if (launcher === undefined) {
-    t.log('skipped: no C compiler to build the seccomp launcher')
-    t.pass()
-    return
-  }
-  t.teardown(() => fs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
+/** The seccomp launcher (fixtures/noring), built once; undefined where it cannot be had. */
+const launcher = buildNoring()
+if (launcher !== undefined) process.once('exit', () => fs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
+/** `test` with the launcher, else `test.skip` saying why in the title. */
+const withLauncher = (title: string, impl: (t: ExecutionContext, launcher: string) => void | Promise<void>): void =>
+  launcher === undefined
+    ? test.skip(`${title} (skipped: no C compiler to build the seccomp launcher, and no URING_TEST_NORING)`, () => {})
+    : test(title, (t) => impl(t, launcher))
+
+withLauncher('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on node:fs, warns once; strict mode throws', async (t, launcher) => {
   const dir = tempDir(t)
   const entry = path.join(repo, 'dist', 'lib', 'fs.js')
   const script = `
@@ -648,14 +650,7 @@ test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on 
   t.regex(out.warnings[0].message, /ERR_URING_DISABLED/)
 })
 
-test('strict mode from the start: configure({ fallback: false }) before any call rejects with the setup error', (t) => {
-  const launcher = buildNoring()
-  if (launcher === undefined) {
-    t.log('skipped: no C compiler to build the seccomp launcher')
-    t.pass()
-    return
-  }
-  t.teardown(() => fs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
+withLauncher('strict mode from the start: configure({ fallback: false }) before any call rejects with the setup error', (t, launcher) => {
   const entry = path.join(repo, 'dist', 'lib', 'fs.js')
   const script = `
     const fs = require(${JSON.stringify(entry)})
