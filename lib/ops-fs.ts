@@ -1228,18 +1228,21 @@ export class FilesUpdate extends Op {
     if (!Array.isArray(list)) throw invalidType('fds', 'an array of numbers', list)
     if (list.length < 1 || list.length > 1 << 20) throw outOfRange('fds.length', '>= 1 && <= 1048576', list.length)
     const alloc = this.offset === 'alloc'
-    if (alloc) needKernel('5.19', "filesUpdate with offset 'alloc' (IORING_FILE_INDEX_ALLOC)")
-    else if (typeof this.offset !== 'number') throw invalidType('offset', "a slot number or 'alloc'", this.offset)
+    if (!alloc && typeof this.offset !== 'number') throw invalidType('offset', "a slot number or 'alloc'", this.offset)
     s[at + F.AUX] = alloc ? -1 : validateInteger(this.offset, 'offset', 0, (1 << 20) - 1)
     if (this.#table.length !== list.length) this.#table = new Int32Array(list.length)
+    let skips = false
     for (let i = 0; i < list.length; i++) {
       const fd = list[i]
       if (alloc) this.#table[i] = validateFd(fd, `fds[${i}]`)
       else {
         this.#table[i] = validateInteger(fd, `fds[${i}]`, -2, 0x7fffffff)
-        if (fd === -2) needKernel('5.12', 'filesUpdate with -2 (IORING_REGISTER_FILES_SKIP)')
+        skips ||= fd === -2
       }
     }
+    // Bad arguments get their own code on every kernel; only good ones are measured against it.
+    if (alloc) needKernel('5.19', "filesUpdate with offset 'alloc' (IORING_FILE_INDEX_ALLOC)")
+    if (skips) needKernel('5.12', 'filesUpdate with -2 (IORING_REGISTER_FILES_SKIP)')
     s[at + F.LEN] = list.length
     s[at + F.BUF] = bufs.length
     bufs.push(this.#table)
