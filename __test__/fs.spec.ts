@@ -13,7 +13,8 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import * as ufs from '../lib/fs'
 import { ring } from '../lib/os'
-import { tempDir, testOnRing, testOnRingSerial } from './_helpers'
+import { Ring } from '../index'
+import { skipNote, tempDir, testOnRing, testOnRingSerial } from './_helpers'
 import { buildNoring } from './_noring'
 
 const repo = path.resolve(__dirname, '..', '..')
@@ -124,16 +125,27 @@ test('readFile: a file that grew past the first read is read to its end', async 
   t.is((await ufs.readFile(f, 'utf8')).length, 201000)
 })
 
-test('readFile: a FIFO is read to EOF (the chain backs off with ESPIPE before taking a byte)', async (t) => {
+/** Whether mkfifo(1) runs here: the FIFO tests make their FIFO with it. */
+const hasMkfifo = ((): boolean => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-fifo-'))
+  try {
+    execFileSync('mkfifo', [path.join(dir, 'p')], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})()
+/** `run` (test or testOnRing) with mkfifo, else `test.skip` saying so in the title. */
+function withMkfifo(run: (title: string, impl: (t: ExecutionContext) => Promise<void>) => void): (title: string, impl: (t: ExecutionContext) => Promise<void>) => void {
+  return (title, impl) => (hasMkfifo ? run(title, impl) : test.skip(`${title} (skipped: no mkfifo(1) here to make the FIFO)`, impl))
+}
+
+withMkfifo(test)('readFile: a FIFO is read to EOF (the chain backs off with ESPIPE before taking a byte)', async (t) => {
   const dir = tempDir(t)
   const fifo = path.join(dir, 'fifo')
-  try {
-    execFileSync('mkfifo', [fifo])
-  } catch {
-    t.log('skipped: no mkfifo')
-    t.pass()
-    return
-  }
+  execFileSync('mkfifo', [fifo])
   const payload = 'z'.repeat(300000)
   const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(fifo)}, 'z'.repeat(${payload.length}))`])
   t.teardown(() => child.kill())
@@ -142,16 +154,10 @@ test('readFile: a FIFO is read to EOF (the chain backs off with ESPIPE before ta
   t.is(got, payload)
 })
 
-testOnRing('readFile: a FIFO waits for its writer; aborting the wait rejects with an AbortError', async (t) => {
+withMkfifo(testOnRing)('readFile: a FIFO waits for its writer; aborting the wait rejects with an AbortError', async (t) => {
   const dir = tempDir(t)
   const fifo = path.join(dir, 'fifo')
-  try {
-    execFileSync('mkfifo', [fifo])
-  } catch {
-    t.log('skipped: no mkfifo')
-    t.pass()
-    return
-  }
+  execFileSync('mkfifo', [fifo])
   const ac = new AbortController()
   const p = ufs.readFile(fifo, { signal: ac.signal })
   setTimeout(() => ac.abort(), 50)
@@ -594,11 +600,16 @@ test('copyFile: a multi-MiB file of random bytes (several pairs in flight, a par
   t.true(fs.readFileSync(viaNode).equals(fs.readFileSync(fresh)))
 })
 
-testOnRing('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what a read gives, then stops', async (t) => {
+const sysfsOnline = '/sys/devices/system/cpu/online'
+const sysfsTest =
+  fs.existsSync(sysfsOnline) && fs.statSync(sysfsOnline).size > fs.readFileSync(sysfsOnline).length
+    ? testOnRing
+    : (title: string, impl: (t: ExecutionContext) => Promise<void>) => test.skip(`${title} (skipped: no ${sysfsOnline} with st_size above its content here)`, impl)
+
+sysfsTest('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what a read gives, then stops', async (t) => {
   // Not compared with node:fs: libuv's copyFile loops forever on such a file (sendfile keeps
   // returning 0 before st_size bytes came) on this kernel.
-  const src = '/sys/devices/system/cpu/online'
-  if (!fs.existsSync(src) || fs.statSync(src).size <= fs.readFileSync(src).length) return t.pass('no sysfs file with a size above its content here')
+  const src = sysfsOnline
   const dst = path.join(tempDir(t), 'online')
   await ufs.copyFile(src, dst)
   t.deepEqual(fs.readFileSync(dst), fs.readFileSync(src))
@@ -606,14 +617,16 @@ testOnRing('copyFile: a sysfs file (st_size 4096, a few bytes in it) copies what
 
 // ---- the fallback --------------------------------------------------------------------------------
 
-test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on node:fs, warns once; strict mode throws', async (t) => {
-  const launcher = buildNoring()
-  if (launcher === undefined) {
-    t.log('skipped: no C compiler to build the seccomp launcher')
-    t.pass()
-    return
-  }
-  t.teardown(() => fs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
+/** The seccomp launcher (fixtures/noring), built once; undefined where it cannot be had. */
+const launcher = buildNoring()
+if (launcher !== undefined) process.once('exit', () => fs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
+/** `test` with the launcher, else `test.skip` saying why in the title. */
+const withLauncher = (title: string, impl: (t: ExecutionContext, launcher: string) => void | Promise<void>): void =>
+  launcher === undefined
+    ? test.skip(`${title} (skipped: no C compiler to build the seccomp launcher, and no URING_TEST_NORING)`, () => {})
+    : test(title, (t) => impl(t, launcher))
+
+withLauncher('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on node:fs, warns once; strict mode throws', async (t, launcher) => {
   const dir = tempDir(t)
   const entry = path.join(repo, 'dist', 'lib', 'fs.js')
   const script = `
@@ -648,14 +661,7 @@ test('fallback: with io_uring_setup failing (seccomp EPERM), everything runs on 
   t.regex(out.warnings[0].message, /ERR_URING_DISABLED/)
 })
 
-test('strict mode from the start: configure({ fallback: false }) before any call rejects with the setup error', (t) => {
-  const launcher = buildNoring()
-  if (launcher === undefined) {
-    t.log('skipped: no C compiler to build the seccomp launcher')
-    t.pass()
-    return
-  }
-  t.teardown(() => fs.rmSync(path.dirname(launcher), { recursive: true, force: true }))
+withLauncher('strict mode from the start: configure({ fallback: false }) before any call rejects with the setup error', (t, launcher) => {
   const entry = path.join(repo, 'dist', 'lib', 'fs.js')
   const script = `
     const fs = require(${JSON.stringify(entry)})
@@ -706,7 +712,26 @@ testOnRing('uring/fs runs on uring/os\'s default ring (one ring, shared enters)'
   t.is(await ufs.readFile(f, 'utf8'), 'shared')
 })
 
-testOnRingSerial('readFile and open files still work after the shared ring\'s file table is unregistered, or the ring closed', async (t) => {
+/**
+ * Whether readFile's chains take direct slots of a file table on the default ring here: lib/fs.ts
+ * makes its lanes only with IORING_FEAT_LINKED_FILE (5.17). Undefined when no ring can be set up.
+ */
+const linkedFile = ((): boolean | undefined => {
+  try {
+    const r = new Ring({ entries: 2 })
+    try {
+      return r.features.linkedFile
+    } finally {
+      r.close()
+    }
+  } catch {
+    return undefined
+  }
+})()
+const laneTableTest = (title: string, impl: (t: ExecutionContext) => Promise<void>): void =>
+  linkedFile === false ? test.skip(title + skipNote(false, "readFile's file table (IORING_FEAT_LINKED_FILE)", '5.17'), impl) : testOnRingSerial(title, impl)
+
+laneTableTest('readFile and open files still work after the shared ring\'s file table is unregistered, or the ring closed', async (t) => {
   const f = writeTemp(t, 'x', 'still here')
   const h = await ufs.open(f)
   t.teardown(() => h.close())
@@ -716,6 +741,17 @@ testOnRingSerial('readFile and open files still work after the shared ring\'s fi
   t.is(await ufs.readFile(f, 'utf8'), 'still here')
   ring().close()
   t.is(await ufs.readFile(f, 'utf8'), 'still here', 'a new default ring, with new lanes')
+  t.true((await ufs.readFile(f)).equals(Buffer.from('still here')))
+  t.is((await h.read(Buffer.alloc(5), 0, 5, 0)).buffer.toString(), 'still')
+})
+
+testOnRingSerial('readFile and open files still work after the shared ring is closed (a new default ring, with new lanes where it has them)', async (t) => {
+  const f = writeTemp(t, 'x', 'still here')
+  const h = await ufs.open(f)
+  t.teardown(() => h.close())
+  t.is(await ufs.readFile(f, 'utf8'), 'still here')
+  ring().close()
+  t.is(await ufs.readFile(f, 'utf8'), 'still here', 'a new default ring')
   t.true((await ufs.readFile(f)).equals(Buffer.from('still here')))
   t.is((await h.read(Buffer.alloc(5), 0, 5, 0)).buffer.toString(), 'still')
 })

@@ -700,7 +700,8 @@ abstract class SetxattrBase extends Op {
 
 /**
  * IORING_OP_FSETXATTR (5.19): fsetxattr(2). `attr` is the attribute's name ('user.x'); the value
- * is copied at push. Words: FD = fd, BUF = name, BUF+1 = value, OP_FLAGS = XATTR_*.
+ * is copied at push. A RegisteredFd needs Linux 6.13: before it the kernel completes the op with
+ * -EBADF. Words: FD = fd, BUF = name, BUF+1 = value, OP_FLAGS = XATTR_*.
  */
 export class Fsetxattr extends SetxattrBase {
   readonly opcode = Opcode.FSETXATTR
@@ -770,7 +771,11 @@ abstract class GetxattrBase extends Op {
   }
 }
 
-/** IORING_OP_FGETXATTR (5.19): fgetxattr(2) into the op's buffer of `size` bytes. Words: FD = fd, BUF = name, BUF+1 = value buffer. */
+/**
+ * IORING_OP_FGETXATTR (5.19): fgetxattr(2) into the op's buffer of `size` bytes. A RegisteredFd
+ * needs Linux 6.13: before it the kernel completes the op with -EBADF. Words: FD = fd, BUF = name,
+ * BUF+1 = value buffer.
+ */
 export class Fgetxattr extends GetxattrBase {
   readonly opcode = Opcode.FGETXATTR
   readonly name = 'fgetxattr'
@@ -1228,18 +1233,21 @@ export class FilesUpdate extends Op {
     if (!Array.isArray(list)) throw invalidType('fds', 'an array of numbers', list)
     if (list.length < 1 || list.length > 1 << 20) throw outOfRange('fds.length', '>= 1 && <= 1048576', list.length)
     const alloc = this.offset === 'alloc'
-    if (alloc) needKernel('5.19', "filesUpdate with offset 'alloc' (IORING_FILE_INDEX_ALLOC)")
-    else if (typeof this.offset !== 'number') throw invalidType('offset', "a slot number or 'alloc'", this.offset)
+    if (!alloc && typeof this.offset !== 'number') throw invalidType('offset', "a slot number or 'alloc'", this.offset)
     s[at + F.AUX] = alloc ? -1 : validateInteger(this.offset, 'offset', 0, (1 << 20) - 1)
     if (this.#table.length !== list.length) this.#table = new Int32Array(list.length)
+    let skips = false
     for (let i = 0; i < list.length; i++) {
       const fd = list[i]
       if (alloc) this.#table[i] = validateFd(fd, `fds[${i}]`)
       else {
         this.#table[i] = validateInteger(fd, `fds[${i}]`, -2, 0x7fffffff)
-        if (fd === -2) needKernel('5.12', 'filesUpdate with -2 (IORING_REGISTER_FILES_SKIP)')
+        skips ||= fd === -2
       }
     }
+    // Bad arguments get their own code on every kernel; only good ones are measured against it.
+    if (alloc) needKernel('5.19', "filesUpdate with offset 'alloc' (IORING_FILE_INDEX_ALLOC)")
+    if (skips) needKernel('5.12', 'filesUpdate with -2 (IORING_REGISTER_FILES_SKIP)')
     s[at + F.LEN] = list.length
     s[at + F.BUF] = bufs.length
     bufs.push(this.#table)
@@ -1279,13 +1287,13 @@ export const fsOps = {
   /** IORING_OP_LINKAT (5.15): linkat(2). */
   linkat: (olddirfd: number, oldpath: string | Uint8Array, newdirfd: number, newpath: string | Uint8Array, flags: number | readonly LinkFlag[] = 0, options?: OpOptions): Linkat =>
     new Linkat(olddirfd, oldpath, newdirfd, newpath, flags, options),
-  /** IORING_OP_FSETXATTR (5.19): fsetxattr(2). */
+  /** IORING_OP_FSETXATTR (5.19): fsetxattr(2). Through a RegisteredFd from 6.13 (-EBADF before). */
   fsetxattr: (fd: FdLike, name: string | Uint8Array, value: XattrValue, flags: number | readonly XattrFlag[] = 0, options?: OpOptions): Fsetxattr =>
     new Fsetxattr(fd, name, value, flags, options),
   /** IORING_OP_SETXATTR (5.19): setxattr(2). */
   setxattr: (path: string | Uint8Array, name: string | Uint8Array, value: XattrValue, flags: number | readonly XattrFlag[] = 0, options?: OpOptions): Setxattr =>
     new Setxattr(path, name, value, flags, options),
-  /** IORING_OP_FGETXATTR (5.19): fgetxattr(2) of up to `size` bytes; `op.decode(cqe)` gives them. */
+  /** IORING_OP_FGETXATTR (5.19): fgetxattr(2) of up to `size` bytes; `op.decode(cqe)` gives them. Through a RegisteredFd from 6.13 (-EBADF before). */
   fgetxattr: (fd: FdLike, name: string | Uint8Array, size: number, options?: OpOptions): Fgetxattr => new Fgetxattr(fd, name, size, options),
   /** IORING_OP_GETXATTR (5.19): getxattr(2) of up to `size` bytes; `op.decode(cqe)` gives them. */
   getxattr: (path: string | Uint8Array, name: string | Uint8Array, size: number, options?: OpOptions): Getxattr => new Getxattr(path, name, size, options),
