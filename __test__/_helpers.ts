@@ -139,8 +139,11 @@ export interface RingTables {
 }
 
 /**
- * Reads the ring's registered files and buffers from the kernel (fdinfo of the ring fd). Undefined
- * when the kernel did not list them (it only does when it gets the ring's lock at once).
+ * Reads the ring's registered files and buffers from the kernel (fdinfo of the ring fd), the slots
+ * that hold something: new kernels (6.18) list only those; older ones (Debian's 5.10, 6.1, 6.12)
+ * list every slot, an empty file slot as `<none>`, an empty buffer slot as the kernel's dummy
+ * buffer at 0xffffffffffffffff, which are left out here. Undefined when the kernel did not list
+ * the tables (it only does when it gets the ring's lock at once).
  */
 export function ringTables(r: Ring): RingTables | undefined {
   const text = fs.readFileSync(`/proc/self/fdinfo/${r.fd}`, 'utf8')
@@ -156,10 +159,11 @@ export function ringTables(r: Ring): RingTables | undefined {
       const m = /^\s+(\d+): (.*)$/.exec(line)
       if (!m) continue
       const slot = Number(m[1])
-      if (section === 'files') files.set(slot, m[2])
-      else {
-        const b = /^0x[0-9a-f]+\/(\d+)$/.exec(m[2])
-        if (b) bufs.set(slot, Number(b[1]))
+      if (section === 'files') {
+        if (m[2] !== '<none>') files.set(slot, m[2])
+      } else {
+        const b = /^0x([0-9a-f]+)\/(\d+)$/.exec(m[2])
+        if (b && b[1] !== 'ffffffffffffffff') bufs.set(slot, Number(b[2]))
       }
     }
   }
@@ -189,6 +193,15 @@ export function kernelFileName(file: string): string {
   }
   const real = fs.realpathSync(file)
   return fdinfoPrintsPaths ? real : path.basename(real)
+}
+
+/**
+ * How the ring's fdinfo names a socket of protocol `proto` ('TCP', 'UDP', 'UNIX'): its dentry's
+ * d_dname, `socket:[inode]`, on kernels that print paths; the dentry's stored name, which for a
+ * socket is its protocol's name, on kernels that print names (see kernelFileName).
+ */
+export function kernelSocketName(proto: string): RegExp {
+  return kernelFileName(process.execPath).startsWith('/') ? /^socket:\[\d+\]$/ : new RegExp(`^${proto}$`)
 }
 
 /** The fds of this process open on `file` (compared by real path), from /proc/self/fd. */

@@ -27,7 +27,6 @@ import {
   throwsCode,
   tmpFile,
 } from './_helpers'
-import { liveTables } from './_fdinfo'
 
 const E = os.constants.errno
 const TYPE = 'ERR_INVALID_ARG_TYPE'
@@ -1020,7 +1019,7 @@ filesUpdateTest('filesUpdate puts fds into empty slots and empties them again; t
   const [c] = run(r, u)
   t.is(c.res, 2)
   t.deepEqual(u.decode(c), [1, 2])
-  const tb = liveTables(r)
+  const tb = ringTables(r)
   if (tb !== undefined) {
     t.is(tb.files.get(1), kernelFileName(a))
     t.is(tb.files.get(2), kernelFileName(b))
@@ -1030,7 +1029,7 @@ filesUpdateTest('filesUpdate puts fds into empty slots and empties them again; t
   const skip = kernelAtLeast('5.12')
   const [c2] = run(r, op.filesUpdate(skip ? [-1, -2] : [-1], 1))
   t.is(c2.res, skip ? 2 : 1)
-  const tb2 = liveTables(r)
+  const tb2 = ringTables(r)
   if (tb2 !== undefined) {
     t.false(tb2.files.has(1))
     t.is(tb2.files.get(2), kernelFileName(b))
@@ -1068,7 +1067,7 @@ allocUpdateTest("filesUpdate 'alloc': the kernel picks free slots and decode giv
   const slots = u.decode(c)
   t.is(slots.length, 2)
   t.false(slots.includes(h.index), 'the handle\'s slot is not taken')
-  const tb = liveTables(r)
+  const tb = ringTables(r)
   if (tb !== undefined) for (const s of slots) t.true(tb.files.has(s), `slot ${s} holds the file`)
   t.true(h.live)
   const [bad] = run(r, op.filesUpdate([fd + 1000], 'alloc'))

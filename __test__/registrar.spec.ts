@@ -17,6 +17,7 @@ import {
   Impl,
   isCloexec,
   kernelFileName,
+  kernelSocketName,
   kernelAtLeast,
   memlockPrefix,
   openFile,
@@ -26,12 +27,12 @@ import {
   refusedStale,
   run,
   RingTables,
+  ringTables,
   testWhen,
   tempDir,
   throwsCode,
   tmpFile,
 } from './_helpers'
-import { kernelSocketName, liveTables } from './_fdinfo'
 
 const STALE = 'ERR_URING_STALE_HANDLE'
 const RANGE = 'ERR_OUT_OF_RANGE'
@@ -75,7 +76,7 @@ const personalityTest = isRoot
 
 /** The kernel's view of the ring's tables (the slots that hold something); fails the test when the kernel did not list them. */
 function tables(t: ExecutionContext, r: Ring): RingTables {
-  const tb = liveTables(r)
+  const tb = ringTables(r)
   if (!tb) {
     t.fail('/proc/self/fdinfo of the ring has no UserFiles/UserBufs tables')
     return { files: new Map(), bufs: new Map() }
