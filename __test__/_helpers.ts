@@ -123,6 +123,25 @@ export function testWhen(ok: boolean, what: string, since: string): (title: stri
   return (title, impl) => (ok ? test : test.skip)(title + skipNote(ok, what, since), impl)
 }
 
+/** Whether the kernel takes skipSuccess (IOSQE_CQE_SKIP_SUCCESS: IORING_FEAT_CQE_SKIP, 5.17). */
+export function hasCqeSkip(): boolean {
+  try {
+    const r = new Ring({ entries: 1 })
+    try {
+      return r.features.cqeSkip
+    } finally {
+      r.close()
+    }
+  } catch {
+    return false
+  }
+}
+
+/** `test` for a test that uses skipSuccess, a visible skip where the kernel lacks it. */
+export function skipSuccessTest(): (title: string, impl: Impl) => void {
+  return testWhen(hasCqeSkip(), 'skipSuccess (IOSQE_CQE_SKIP_SUCCESS, IORING_FEAT_CQE_SKIP)', '5.17')
+}
+
 /** `n` bytes, different at neighbouring offsets, different per `seed`. */
 export function pattern(n: number, seed = 0): Buffer {
   const b = Buffer.alloc(n)

@@ -5,22 +5,13 @@
 import test from 'ava'
 import * as fs from 'node:fs'
 import { Cqe, op, Op, Ring } from '../index'
-import { openFile, ring, testWhen, throwsCode, tmpFile } from './_helpers'
+import { openFile, ring, skipSuccessTest, testWhen, throwsCode, tmpFile } from './_helpers'
 
 const EBADF = 9
 const ECANCELED = 125
 const ETIME = 62
 
-/** IORING_FEAT_CQE_SKIP (5.17): the kernel knows IOSQE_CQE_SKIP_SUCCESS; older ones refuse skipSuccess. */
-const cqeSkip = ((): boolean => {
-  const r = new Ring({ entries: 1 })
-  try {
-    return r.features.cqeSkip
-  } finally {
-    r.close()
-  }
-})()
-const skipTest = testWhen(cqeSkip, 'skipSuccess (IOSQE_CQE_SKIP_SUCCESS, IORING_FEAT_CQE_SKIP)', '5.17')
+const skipTest = skipSuccessTest()
 
 function waitAll(r: ReturnType<typeof ring>, n: number): Cqe[] {
   r.sq.submitAndWait(n, { timeoutMs: 5000 })

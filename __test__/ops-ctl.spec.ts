@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Cqe, Ring, op, FUTEX2_SIZE_U32, PollAdd, Waitid } from '../index'
 import { native } from '../lib/native'
-import { Impl, closedFd, fifo, hasOp, kernelAtLeast, kernelFileName, ring, ringTables, run, tempDir, testWhen, throwsCode } from './_helpers'
+import { Impl, closedFd, fifo, hasOp, kernelAtLeast, kernelFileName, ring, ringTables, run, skipSuccessTest, tempDir, testWhen, throwsCode } from './_helpers'
 
 const ETIME = -62
 const ECANCELED = -125
@@ -60,7 +60,7 @@ function withRing<T>(fn: (r: Ring) => T): T {
   }
 }
 /** IORING_FEAT_CQE_SKIP (5.17): skipSuccess works; before, the library refuses it. */
-const skipSuccess = testWhen(withRing((r) => r.features.cqeSkip), 'skipSuccess (IOSQE_CQE_SKIP_SUCCESS, IORING_FEAT_CQE_SKIP)', '5.17')
+const skipSuccess = skipSuccessTest()
 /** Whether a BufferGroup is ring-mapped here: before 5.19 the registrar falls back to PROVIDE_BUFFERS. */
 const ringMappedGroups = withRing((r) => !r.registrar.bufferGroup({ count: 1, size: 64 }).legacy)
 
