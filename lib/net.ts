@@ -114,9 +114,12 @@ function netOf(r: Ring): RingNet {
  * @internal Turns features off on this thread's default ring, so tests run the paths older
  * kernels take (sync socket/bind/listen/shutdown, single accepts, single recvs, no send_zc) here too.
  */
-export function _setFeatures(f: Partial<Omit<RingNet, 'group'>> & { group?: false }): void {
-  const n = netOf(defaultRing())
+export function _setFeatures(f: Partial<Omit<RingNet, 'group'>> & { group?: false | 'legacy' }): void {
+  const r = defaultRing()
+  const n = netOf(r)
   if (f.group === false) n.group = undefined
+  // A PROVIDE_BUFFERS group, as kernels before 5.19 get.
+  if (f.group === 'legacy') n.group = r.registrar.bufferGroup({ count: GROUP_COUNT, size: GROUP_SIZE, legacy: true })
   const { group: _g, ...rest } = f
   Object.assign(n, rest)
 }
@@ -561,7 +564,8 @@ export class Socket extends Duplex {
     const pb = r.value as ProvidedBuffer | undefined
     let chunk: Buffer | null = null
     if (pb !== undefined) {
-      chunk = Buffer.from(pb.bytes)
+      // A 0-byte receive is EOF even when it carries a buffer (see #onRecv).
+      chunk = pb.bytes.length === 0 ? null : Buffer.from(pb.bytes)
       pb.release()
     }
     if (!this.destroyed) {
@@ -614,8 +618,11 @@ export class Socket extends Duplex {
     } else if (v === undefined) {
       chunk = null
     } else {
+      // A 0-byte receive is EOF. Kernels with PROVIDE_BUFFERS groups (Debian's 5.10, for one)
+      // still take a buffer for it and flag it in the CQE: read as data, the empty chunk made
+      // the socket receive again forever, never ending and never letting its ring idle.
       const pb = v as ProvidedBuffer
-      chunk = Buffer.from(pb.bytes)
+      chunk = pb.bytes.length === 0 ? null : Buffer.from(pb.bytes)
       pb.release()
     }
     if (this.destroyed) return

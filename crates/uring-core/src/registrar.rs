@@ -436,6 +436,7 @@ impl<K> Ring<K> {
         let mut out = Vec::with_capacity(regions.len());
         if self.reg.buf_table && free.len() >= regions.len() {
             // In-place updates of free slots (5.13+).
+            self.check_quiesce(16, "IORING_REGISTER_BUFFERS_UPDATE")?;
             let mut done: Vec<u32> = Vec::new();
             for (r, &slot) in regions.iter().zip(&free) {
                 let iov = libc::iovec {
@@ -517,6 +518,7 @@ impl<K> Ring<K> {
         requested: usize,
     ) -> Result<(), RingError> {
         let iovs: Vec<libc::iovec> = table.iter().map(iovec_of).collect();
+        self.check_quiesce(0, "IORING_REGISTER_BUFFERS")?;
         let io = self.io.as_ref().ok_or_else(RingError::closed)?;
         if self.reg.buf_table {
             retry_eintr(|| io.submitter().unregister_buffers())
@@ -558,6 +560,7 @@ impl<K> Ring<K> {
             ));
         }
         if !self.reg.buf_table {
+            self.check_quiesce(15, "IORING_REGISTER_BUFFERS2")?;
             let io = self.io()?;
             match retry_eintr(|| io.submitter().register_buffers_sparse(n as u32)) {
                 Ok(()) => {
@@ -610,6 +613,7 @@ impl<K> Ring<K> {
             iov_base: r.ptr().cast(),
             iov_len: r.len(),
         };
+        self.check_quiesce(16, "IORING_REGISTER_BUFFERS_UPDATE")?;
         let io = self.io()?;
         // SAFETY: the region is stored in the table below and lives while registered.
         match retry_eintr(|| unsafe { io.submitter().register_buffers_update(slot, &[iov], None) })
@@ -650,6 +654,7 @@ impl<K> Ring<K> {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
         };
+        self.check_quiesce(16, "IORING_REGISTER_BUFFERS_UPDATE")?;
         let io = self.io()?;
         // SAFETY: an empty iovec hands no memory to the kernel.
         match retry_eintr(|| unsafe {
@@ -676,6 +681,7 @@ impl<K> Ring<K> {
                 "no buffers are registered",
             ));
         }
+        self.check_quiesce(1, "IORING_UNREGISTER_BUFFERS")?;
         retry_eintr(|| io.submitter().unregister_buffers())
             .map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
         self.reg.bufs.clear();
@@ -697,6 +703,7 @@ impl<K> Ring<K> {
             .map(|(i, &f)| check_fd(f, &format!("fds[{i}]")))
             .collect::<Result<_, _>>()?;
         if !self.reg.file_table {
+            self.check_quiesce(2, "IORING_REGISTER_FILES")?;
             let io = self.io()?;
             retry_eintr(|| io.submitter().register_files(&raw))
                 .map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
@@ -750,6 +757,8 @@ impl<K> Ring<K> {
         if self.reg.file_table {
             return Err(RingError::new("ERR_URING_TABLE_EXISTS", "the ring already has a file table; unregisterFiles() first (files cannot be re-registered once their process fds are closed)"));
         }
+        self.check_quiesce(13, "IORING_REGISTER_FILES2")?;
+        self.check_quiesce(2, "IORING_REGISTER_FILES")?;
         let io = self.io()?;
         match retry_eintr(|| io.submitter().register_files_sparse(n as u32)) {
             Ok(()) => {}
@@ -908,6 +917,7 @@ impl<K> Ring<K> {
                 "no files are registered",
             ));
         }
+        self.check_quiesce(3, "IORING_UNREGISTER_FILES")?;
         retry_eintr(|| io.submitter().unregister_files())
             .map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
         self.reg.files.clear();
@@ -992,7 +1002,18 @@ impl<K> Ring<K> {
             bundles: HashMap::new(),
         };
         let mut use_legacy = legacy;
-        if !legacy {
+        if !legacy && self.check_quiesce(22, "IORING_REGISTER_PBUF_RING").is_err() {
+            // Trying the opcode on a kernel that may lack it would quiesce the ring with ops in
+            // flight (the kernel checks the opcode after the wait); before 5.19 it cannot exist.
+            if incremental {
+                return Err(RingError::new(
+                    "ERR_URING_UNSUPPORTED",
+                    "incremental buffer consumption (IOU_PBUF_RING_INC) needs Linux 6.12",
+                ));
+            }
+            use_legacy = true;
+        }
+        if !use_legacy {
             let entries = count.next_power_of_two().max(1);
             let ring_mem =
                 Region::map(entries as usize * std::mem::size_of::<types::BufRingEntry>())?;
@@ -1097,6 +1118,7 @@ impl<K> Ring<K> {
             let e = opcode::RemoveBuffers::new(count as u16, id16).build();
             let _ = self.run_internal(e)?; // -ENOENT: the kernel had none left
         } else {
+            self.check_quiesce(23, "IORING_UNREGISTER_PBUF_RING")?;
             let io = self.io()?;
             retry_eintr(|| io.submitter().unregister_buf_ring(id16))
                 .map_err(|e| RingError::io("IORING_UNREGISTER_PBUF_RING", e))?;
@@ -1108,6 +1130,7 @@ impl<K> Ring<K> {
     pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), RingError> {
         let io = self.io()?;
         let fd = check_fd(fd, "fd")?;
+        self.check_quiesce(4, "IORING_REGISTER_EVENTFD")?;
         let r = retry_eintr(|| {
             if only_async {
                 io.submitter().register_eventfd_async(fd)
@@ -1128,6 +1151,7 @@ impl<K> Ring<K> {
                 "no eventfd is registered",
             ));
         }
+        self.check_quiesce(5, "IORING_UNREGISTER_EVENTFD")?;
         retry_eintr(|| io.submitter().unregister_eventfd())
             .map_err(|e| RingError::io("IORING_UNREGISTER_EVENTFD", e))?;
         self.reg.eventfd = false;

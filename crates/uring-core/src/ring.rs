@@ -84,18 +84,40 @@ pub struct RingError {
     pub errno: Option<i32>,
 }
 
-/// Runs an io_uring_register call again while it fails with EINTR. Before 5.13 most register
-/// opcodes quiesce the ring first (kill its refs, wait interruptibly for every request to drop
-/// them); a signal arriving meanwhile makes the call return -EINTR having changed nothing, and
-/// returning to user space delivers the signal, so the next attempt waits again.
+/// How many times a register call is made again after EINTR before the EINTR is returned.
+const EINTR_RETRIES: u32 = 8;
+
+/// Runs an io_uring_register call again while it fails with EINTR, a few times at most. Before
+/// 5.19 most register opcodes quiesce the ring first (kill its refs, wait interruptibly for every
+/// request to drop them); a signal arriving meanwhile makes the call return -EINTR having changed
+/// nothing, and returning to user space delivers the signal, so the next attempt waits again.
+/// Bounded, so a wait that keeps being interrupted ends as a coded EINTR error rather than never;
+/// [`Ring::check_quiesce`] keeps such calls from waiting on ops in flight in the first place.
 pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let mut tries = 0;
     loop {
         match f() {
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) && tries < EINTR_RETRIES => tries += 1,
             r => return r,
         }
     }
 }
+
+/// Whether io_uring_register with `opcode` may quiesce the ring on the running kernel. FILES_UPDATE,
+/// PROBE and (UN)REGISTER_PERSONALITY never did; the 5.13 rsrc opcodes (FILES2, FILES_UPDATE2,
+/// BUFFERS2, BUFFERS_UPDATE) never did where they exist, but are unknown, so quiescing, before.
+/// Every other opcode did on some release before 5.19 (files and buffers, eventfd until 5.18, an
+/// unknown opcode such as PBUF_RING as the opcode is checked after the wait), so this is
+/// conservative between 5.13 and 5.18.
+pub(crate) fn quiesces(opcode: u32) -> bool {
+    let k = crate::probe::running_kernel();
+    match opcode {
+        6 | 8 | 9 | 10 => false,
+        13..=16 => k < (5, 13),
+        _ => k < (5, 19),
+    }
+}
+
 impl RingError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         RingError {
@@ -245,6 +267,24 @@ impl<K> Ring<K> {
 
     pub(crate) fn io(&self) -> Result<&IoUring, RingError> {
         self.io.as_ref().ok_or_else(RingError::closed)
+    }
+
+    /// Refuses an io_uring_register call that would quiesce the ring (see [`quiesces`]) while
+    /// ops are in flight: the kernel would block this thread until every one of them completed,
+    /// forever if one needs this thread (a recv whose peer is in this process, a poll, an
+    /// accept), and retrying on EINTR would not end it either.
+    pub(crate) fn check_quiesce(&self, opcode: u32, what: &str) -> Result<(), RingError> {
+        if self.in_flight == 0 || !quiesces(opcode) {
+            return Ok(());
+        }
+        Err(RingError::new(
+            "ERR_URING_BUSY",
+            format!(
+                "{what} on Linux {} (before 5.19) waits for every op in flight on the ring to complete, and {} are in flight: do it before starting ops or once they have completed",
+                crate::diagnose::kernel_release(),
+                self.in_flight
+            ),
+        ))
     }
 
     pub fn probe(&mut self) -> Result<&ProbeResult, RingError> {
