@@ -620,21 +620,19 @@ test('path ops: bad input has codes', (t) => {
 
 // ---- xattrs ------------------------------------------------------------------------------------
 
-/** Why user xattrs cannot be tested under os.tmpdir(), or '' when they can. */
-function xattrRefusal(): string {
-  if (!hasOp('fsetxattr') || !hasOp('fgetxattr')) return `IORING_OP_FSETXATTR needs Linux 5.19, this is ${os.release()}`
+/**
+ * Runs one op made by `make` (given a ring and a fresh file's fd) on a scratch ring and returns
+ * what `judge` says of its CQE: a probe by a real attempt.
+ */
+function xattrProbe(make: (r: Ring, fd: number) => Op, judge: (c: Cqe | undefined) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-xattr-'))
   const r = new Ring({ entries: 2 })
   try {
     const fd = fs.openSync(path.join(dir, 'f'), 'w')
     try {
-      r.sq.push(op.fsetxattr(fd, 'user.probe', 'x'))
+      r.sq.push(make(r, fd))
       r.sq.submitAndWait(1, { timeoutMs: 5000 })
-      const [c] = r.cq.drain()
-      if (c === undefined) return 'no CQE for a probing fsetxattr'
-      if (c.res === -E.EOPNOTSUPP) return `the filesystem of ${os.tmpdir()} refuses user xattrs (EOPNOTSUPP)`
-      if (c.res < 0) return `fsetxattr of a user xattr under ${os.tmpdir()} failed (${c.res})`
-      return ''
+      return judge(r.cq.drain()[0])
     } finally {
       fs.closeSync(fd)
     }
@@ -642,6 +640,20 @@ function xattrRefusal(): string {
     r.close()
     fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Why user xattrs cannot be tested under os.tmpdir(), or '' when they can. */
+function xattrRefusal(): string {
+  if (!hasOp('fsetxattr') || !hasOp('fgetxattr')) return `IORING_OP_FSETXATTR needs Linux 5.19, this is ${os.release()}`
+  return xattrProbe(
+    (_r, fd) => op.fsetxattr(fd, 'user.probe', 'x'),
+    (c) => {
+      if (c === undefined) return 'no CQE for a probing fsetxattr'
+      if (c.res === -E.EOPNOTSUPP) return `the filesystem of ${os.tmpdir()} refuses user xattrs (EOPNOTSUPP)`
+      if (c.res < 0) return `fsetxattr of a user xattr under ${os.tmpdir()} failed (${c.res})`
+      return ''
+    },
+  )
 }
 
 const xattrWhy = xattrRefusal()
@@ -655,25 +667,14 @@ const xattrTest = (title: string, impl: (t: ExecutionContext) => void): void =>
  */
 function xattrFixedRefusal(): string {
   if (xattrWhy !== '') return xattrWhy
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uring-xattr-'))
-  const r = new Ring({ entries: 2 })
-  try {
-    const fd = fs.openSync(path.join(dir, 'f'), 'w')
-    try {
-      const [reg] = r.registrar.registerFiles([fd])
-      r.sq.push(op.fgetxattr(reg, 'user.none', 0))
-      r.sq.submitAndWait(1, { timeoutMs: 5000 })
-      const [c] = r.cq.drain()
+  return xattrProbe(
+    (r, fd) => op.fgetxattr(r.registrar.registerFiles([fd])[0], 'user.none', 0),
+    (c) => {
       if (c === undefined) return 'no CQE for a probing fgetxattr through a RegisteredFd'
       if (c.res === -E.EBADF) return `IORING_OP_FGETXATTR/FSETXATTR on a fixed file (IOSQE_FIXED_FILE) needs Linux 6.13, this is ${os.release()}`
       return ''
-    } finally {
-      fs.closeSync(fd)
-    }
-  } finally {
-    r.close()
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
+    },
+  )
 }
 
 const xattrFixedWhy = xattrFixedRefusal()
