@@ -123,18 +123,23 @@ export function testWhen(ok: boolean, what: string, since: string): (title: stri
   return (title, impl) => (ok ? test : test.skip)(title + skipNote(ok, what, since), impl)
 }
 
-/** Whether the kernel takes skipSuccess (IOSQE_CQE_SKIP_SUCCESS: IORING_FEAT_CQE_SKIP, 5.17). */
-export function hasCqeSkip(): boolean {
+/** A feature flag of a fresh ring (`ring.features[name]`); undefined when no ring can be set up. */
+export function ringFeature(name: keyof Ring['features']): boolean | undefined {
   try {
-    const r = new Ring({ entries: 1 })
+    const r = new Ring({ entries: 2 })
     try {
-      return r.features.cqeSkip
+      return Boolean(r.features[name])
     } finally {
       r.close()
     }
   } catch {
-    return false
+    return undefined
   }
+}
+
+/** Whether the kernel takes skipSuccess (IOSQE_CQE_SKIP_SUCCESS: IORING_FEAT_CQE_SKIP, 5.17). */
+export function hasCqeSkip(): boolean {
+  return ringFeature('cqeSkip') === true
 }
 
 /** `test` for a test that uses skipSuccess, a visible skip where the kernel lacks it. */

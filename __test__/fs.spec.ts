@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import * as ufs from '../lib/fs'
 import { ring } from '../lib/os'
 import { Ring } from '../index'
-import { skipNote, tempDir, testOnRing, testOnRingSerial } from './_helpers'
+import { ringFeature, skipNote, tempDir, testOnRing, testOnRingSerial } from './_helpers'
 import { buildNoring } from './_noring'
 
 const repo = path.resolve(__dirname, '..', '..')
@@ -716,18 +716,7 @@ testOnRing('uring/fs runs on uring/os\'s default ring (one ring, shared enters)'
  * Whether readFile's chains take direct slots of a file table on the default ring here: lib/fs.ts
  * makes its lanes only with IORING_FEAT_LINKED_FILE (5.17). Undefined when no ring can be set up.
  */
-const linkedFile = ((): boolean | undefined => {
-  try {
-    const r = new Ring({ entries: 2 })
-    try {
-      return r.features.linkedFile
-    } finally {
-      r.close()
-    }
-  } catch {
-    return undefined
-  }
-})()
+const linkedFile = ringFeature('linkedFile')
 const laneTableTest = (title: string, impl: (t: ExecutionContext) => Promise<void>): void =>
   linkedFile === false ? test.skip(title + skipNote(false, "readFile's file table (IORING_FEAT_LINKED_FILE)", '5.17'), impl) : testOnRingSerial(title, impl)
 
