@@ -7,7 +7,7 @@
 //! [`Registrar::file`] / [`Registrar::buffer`] / [`Registrar::group`] turns it into
 //! `ERR_URING_STALE_HANDLE` before any SQE is built.
 
-use crate::ring::{retry_eintr, Ring, RingError, INTERNAL};
+use crate::ring::{reg, retry_eintr, Ring, RingError, INTERNAL};
 use io_uring::{opcode, types};
 use std::collections::HashMap;
 use std::io;
@@ -436,7 +436,7 @@ impl<K> Ring<K> {
         let mut out = Vec::with_capacity(regions.len());
         if self.reg.buf_table && free.len() >= regions.len() {
             // In-place updates of free slots (5.13+).
-            self.check_quiesce(16, "IORING_REGISTER_BUFFERS_UPDATE")?;
+            self.check_quiesce(reg::BUFFERS_UPDATE)?;
             let mut done: Vec<u32> = Vec::new();
             for (r, &slot) in regions.iter().zip(&free) {
                 let iov = libc::iovec {
@@ -518,7 +518,7 @@ impl<K> Ring<K> {
         requested: usize,
     ) -> Result<(), RingError> {
         let iovs: Vec<libc::iovec> = table.iter().map(iovec_of).collect();
-        self.check_quiesce(0, "IORING_REGISTER_BUFFERS")?;
+        self.check_quiesce(reg::BUFFERS)?;
         let io = self.io.as_ref().ok_or_else(RingError::closed)?;
         if self.reg.buf_table {
             retry_eintr(|| io.submitter().unregister_buffers())
@@ -560,7 +560,7 @@ impl<K> Ring<K> {
             ));
         }
         if !self.reg.buf_table {
-            self.check_quiesce(15, "IORING_REGISTER_BUFFERS2")?;
+            self.check_quiesce(reg::BUFFERS2)?;
             let io = self.io()?;
             match retry_eintr(|| io.submitter().register_buffers_sparse(n as u32)) {
                 Ok(()) => {
@@ -613,7 +613,7 @@ impl<K> Ring<K> {
             iov_base: r.ptr().cast(),
             iov_len: r.len(),
         };
-        self.check_quiesce(16, "IORING_REGISTER_BUFFERS_UPDATE")?;
+        self.check_quiesce(reg::BUFFERS_UPDATE)?;
         let io = self.io()?;
         // SAFETY: the region is stored in the table below and lives while registered.
         match retry_eintr(|| unsafe { io.submitter().register_buffers_update(slot, &[iov], None) })
@@ -654,7 +654,7 @@ impl<K> Ring<K> {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
         };
-        self.check_quiesce(16, "IORING_REGISTER_BUFFERS_UPDATE")?;
+        self.check_quiesce(reg::BUFFERS_UPDATE)?;
         let io = self.io()?;
         // SAFETY: an empty iovec hands no memory to the kernel.
         match retry_eintr(|| unsafe {
@@ -681,7 +681,7 @@ impl<K> Ring<K> {
                 "no buffers are registered",
             ));
         }
-        self.check_quiesce(1, "IORING_UNREGISTER_BUFFERS")?;
+        self.check_quiesce(reg::UNREGISTER_BUFFERS)?;
         retry_eintr(|| io.submitter().unregister_buffers())
             .map_err(|e| RingError::io("IORING_UNREGISTER_BUFFERS", e))?;
         self.reg.bufs.clear();
@@ -703,7 +703,7 @@ impl<K> Ring<K> {
             .map(|(i, &f)| check_fd(f, &format!("fds[{i}]")))
             .collect::<Result<_, _>>()?;
         if !self.reg.file_table {
-            self.check_quiesce(2, "IORING_REGISTER_FILES")?;
+            self.check_quiesce(reg::FILES)?;
             let io = self.io()?;
             retry_eintr(|| io.submitter().register_files(&raw))
                 .map_err(|e| RingError::io("IORING_REGISTER_FILES", e))?;
@@ -757,8 +757,8 @@ impl<K> Ring<K> {
         if self.reg.file_table {
             return Err(RingError::new("ERR_URING_TABLE_EXISTS", "the ring already has a file table; unregisterFiles() first (files cannot be re-registered once their process fds are closed)"));
         }
-        self.check_quiesce(13, "IORING_REGISTER_FILES2")?;
-        self.check_quiesce(2, "IORING_REGISTER_FILES")?;
+        self.check_quiesce(reg::FILES2)?;
+        self.check_quiesce(reg::FILES)?;
         let io = self.io()?;
         match retry_eintr(|| io.submitter().register_files_sparse(n as u32)) {
             Ok(()) => {}
@@ -917,7 +917,7 @@ impl<K> Ring<K> {
                 "no files are registered",
             ));
         }
-        self.check_quiesce(3, "IORING_UNREGISTER_FILES")?;
+        self.check_quiesce(reg::UNREGISTER_FILES)?;
         retry_eintr(|| io.submitter().unregister_files())
             .map_err(|e| RingError::io("IORING_UNREGISTER_FILES", e))?;
         self.reg.files.clear();
@@ -1002,7 +1002,7 @@ impl<K> Ring<K> {
             bundles: HashMap::new(),
         };
         let mut use_legacy = legacy;
-        if !legacy && self.check_quiesce(22, "IORING_REGISTER_PBUF_RING").is_err() {
+        if !legacy && self.check_quiesce(reg::PBUF_RING).is_err() {
             // Trying the opcode on a kernel that may lack it would quiesce the ring with ops in
             // flight (the kernel checks the opcode after the wait); before 5.19 it cannot exist.
             if incremental {
@@ -1118,7 +1118,7 @@ impl<K> Ring<K> {
             let e = opcode::RemoveBuffers::new(count as u16, id16).build();
             let _ = self.run_internal(e)?; // -ENOENT: the kernel had none left
         } else {
-            self.check_quiesce(23, "IORING_UNREGISTER_PBUF_RING")?;
+            self.check_quiesce(reg::UNREGISTER_PBUF_RING)?;
             let io = self.io()?;
             retry_eintr(|| io.submitter().unregister_buf_ring(id16))
                 .map_err(|e| RingError::io("IORING_UNREGISTER_PBUF_RING", e))?;
@@ -1130,7 +1130,7 @@ impl<K> Ring<K> {
     pub fn register_eventfd(&mut self, fd: f64, only_async: bool) -> Result<(), RingError> {
         let io = self.io()?;
         let fd = check_fd(fd, "fd")?;
-        self.check_quiesce(4, "IORING_REGISTER_EVENTFD")?;
+        self.check_quiesce(reg::EVENTFD)?;
         let r = retry_eintr(|| {
             if only_async {
                 io.submitter().register_eventfd_async(fd)
@@ -1151,7 +1151,7 @@ impl<K> Ring<K> {
                 "no eventfd is registered",
             ));
         }
-        self.check_quiesce(5, "IORING_UNREGISTER_EVENTFD")?;
+        self.check_quiesce(reg::UNREGISTER_EVENTFD)?;
         retry_eintr(|| io.submitter().unregister_eventfd())
             .map_err(|e| RingError::io("IORING_UNREGISTER_EVENTFD", e))?;
         self.reg.eventfd = false;

@@ -103,17 +103,50 @@ pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result
     }
 }
 
-/// Whether io_uring_register with `opcode` may quiesce the ring on the running kernel. FILES_UPDATE,
+/// An io_uring_register opcode and its name (for messages).
+#[derive(Clone, Copy)]
+pub(crate) struct RegOp(pub u32, pub &'static str);
+
+/// The io_uring_register opcodes the registrar checks with [`Ring::check_quiesce`].
+pub(crate) mod reg {
+    use super::RegOp;
+    pub const BUFFERS: RegOp = RegOp(0, "IORING_REGISTER_BUFFERS");
+    pub const UNREGISTER_BUFFERS: RegOp = RegOp(1, "IORING_UNREGISTER_BUFFERS");
+    pub const FILES: RegOp = RegOp(2, "IORING_REGISTER_FILES");
+    pub const UNREGISTER_FILES: RegOp = RegOp(3, "IORING_UNREGISTER_FILES");
+    pub const EVENTFD: RegOp = RegOp(4, "IORING_REGISTER_EVENTFD");
+    pub const UNREGISTER_EVENTFD: RegOp = RegOp(5, "IORING_UNREGISTER_EVENTFD");
+    pub const FILES_UPDATE: RegOp = RegOp(6, "IORING_REGISTER_FILES_UPDATE");
+    pub const PROBE: RegOp = RegOp(8, "IORING_REGISTER_PROBE");
+    pub const PERSONALITY: RegOp = RegOp(9, "IORING_REGISTER_PERSONALITY");
+    pub const UNREGISTER_PERSONALITY: RegOp = RegOp(10, "IORING_UNREGISTER_PERSONALITY");
+    pub const FILES2: RegOp = RegOp(13, "IORING_REGISTER_FILES2");
+    pub const BUFFERS2: RegOp = RegOp(15, "IORING_REGISTER_BUFFERS2");
+    pub const BUFFERS_UPDATE: RegOp = RegOp(16, "IORING_REGISTER_BUFFERS_UPDATE");
+    pub const PBUF_RING: RegOp = RegOp(22, "IORING_REGISTER_PBUF_RING");
+    pub const UNREGISTER_PBUF_RING: RegOp = RegOp(23, "IORING_UNREGISTER_PBUF_RING");
+}
+
+/// Whether io_uring_register with `op` may quiesce the ring on the running kernel. FILES_UPDATE,
 /// PROBE and (UN)REGISTER_PERSONALITY never did; the 5.13 rsrc opcodes (FILES2, FILES_UPDATE2,
 /// BUFFERS2, BUFFERS_UPDATE) never did where they exist, but are unknown, so quiescing, before.
 /// Every other opcode did on some release before 5.19 (files and buffers, eventfd until 5.18, an
 /// unknown opcode such as PBUF_RING as the opcode is checked after the wait), so this is
 /// conservative between 5.13 and 5.18.
-pub(crate) fn quiesces(opcode: u32) -> bool {
+pub(crate) fn quiesces(op: RegOp) -> bool {
     let k = crate::probe::running_kernel();
-    match opcode {
-        6 | 8 | 9 | 10 => false,
-        13..=16 => k < (5, 13),
+    match op.0 {
+        x if [
+            reg::FILES_UPDATE.0,
+            reg::PROBE.0,
+            reg::PERSONALITY.0,
+            reg::UNREGISTER_PERSONALITY.0,
+        ]
+        .contains(&x) =>
+        {
+            false
+        }
+        x if (reg::FILES2.0..=reg::BUFFERS_UPDATE.0).contains(&x) => k < (5, 13),
         _ => k < (5, 19),
     }
 }
@@ -273,14 +306,15 @@ impl<K> Ring<K> {
     /// ops are in flight: the kernel would block this thread until every one of them completed,
     /// forever if one needs this thread (a recv whose peer is in this process, a poll, an
     /// accept), and retrying on EINTR would not end it either.
-    pub(crate) fn check_quiesce(&self, opcode: u32, what: &str) -> Result<(), RingError> {
-        if self.in_flight == 0 || !quiesces(opcode) {
+    pub(crate) fn check_quiesce(&self, op: RegOp) -> Result<(), RingError> {
+        if self.in_flight == 0 || !quiesces(op) {
             return Ok(());
         }
         Err(RingError::new(
             "ERR_URING_BUSY",
             format!(
-                "{what} on Linux {} (before 5.19) waits for every op in flight on the ring to complete, and {} are in flight: do it before starting ops or once they have completed",
+                "{} on Linux {} (before 5.19) waits for every op in flight on the ring to complete, and {} are in flight: do it before starting ops or once they have completed",
+                op.1,
                 crate::diagnose::kernel_release(),
                 self.in_flight
             ),
