@@ -534,6 +534,33 @@ for (const mode of MODES) {
     t.is(r.inFlight, 0)
   })
 
+  // A multishot timeout is off the kernel's timeout list from its timer firing until its task
+  // work posts the CQE and re-arms it, so a cancel sent in that window gets -ENOENT. With a 1 ms
+  // timer and a loop body that takes 5 ms the window is open whenever the cancel goes out: the
+  // driver must try again, or the timeout fires for ever and keeps the process alive.
+  const whenTimeoutMultishot = mode.ok ? testWhen(kernelAtLeast('6.4'), 'multishot timeout (IORING_TIMEOUT_MULTISHOT)', '6.4') : when
+  whenTimeoutMultishot(title('leaving a stream of a 1 ms multishot timeout from a slow loop ends the timeout'), async (t) => {
+    const r = mk(t)
+    const busy = (ms: number): void => {
+      const end = Date.now() + ms
+      while (Date.now() < end);
+    }
+    let n = 0
+    for await (const v of r.stream(op.timeout(1, { multishot: true }))) {
+      t.is(v, -62, 'each fire yields -ETIME')
+      busy(5)
+      if (++n === 3) break
+    }
+    const deadline = Date.now() + 5000
+    while (r.inFlight > 0 && Date.now() < deadline) await delay(10)
+    t.is(r.inFlight, 0, 'the timeout was cancelled')
+    // A last eventfd signal may still be on its way; a timer still firing would wake it ~100 times.
+    await delay(20)
+    const wakeups = r.stats.wakeups
+    await delay(100)
+    t.true(r.stats.wakeups - wakeups <= 1, `no longer wakes the driver (${r.stats.wakeups - wakeups} wakeups in 100 ms)`)
+  })
+
   when(title('a run of an op that owns no memory can be issued again after it settles'), async (t) => {
     const r = mk(t)
     const nop: Op = op.nop()

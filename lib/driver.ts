@@ -858,11 +858,17 @@ export class Driver implements DriverHooks {
         // A chain's next op is started by the kernel's task work after its predecessor's CQE,
         // so a cancel sent on that CQE can come first and find nothing: try again while that op
         // of an aborted chain is still live (the next enter has started it).
+        // A multishot timeout is off the kernel's timeout list from its timer firing until its
+        // task work posts the CQE and re-arms it: a cancel in that window finds nothing too, and
+        // the stream would go on for ever. Try again while the stopped stream's op is live.
         const c = o as SlotCancel | undefined
         const t = c instanceof SlotCancel ? c.target : -1
-        const lr = t >= 0 && res === -ENOENT && s.ops[t] === c!.targetOp ? this.#link[t] : undefined
+        const missed = t >= 0 && res === -ENOENT && s.ops[t] === c!.targetOp
+        const lr = missed ? this.#link[t] : undefined
+        const st = missed && this.#kind[t] === K_STREAM ? this.#stream[t] : undefined
         completeSlot(s, slot)
         if (lr !== undefined && lr.aborted && !lr.settled) this.#cancel(t)
+        else if (st !== undefined && st.cancelled && !st.done) this.#cancel(t)
       }
       return
     }
