@@ -296,6 +296,11 @@ export class Timeout extends Op {
  * 0, -ENOENT (no such timeout in flight) or -EALREADY (it is expiring). The removed timeout
  * completes with -ECANCELED.
  *
+ * A multishot timeout is off the kernel's timeout list from its timer firing until its task work
+ * posts that fire's CQE and re-arms it (the next io_uring_enter that waits): a removal (or an
+ * asyncCancel) in that window gets -ENOENT while the timeout stays in flight. Send it again after
+ * reaping; `ring.stream()` does that for you when you leave the loop.
+ *
  * Words: AUX target slot (-1: none), OP_FLAGS 0.
  */
 export class TimeoutRemove extends Op {
