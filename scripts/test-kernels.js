@@ -345,8 +345,9 @@ function rowScript(row, files, out, pre = '') {
     '  done',
     '}',
     // URING_KERNELS_PS=n: a process listing every n seconds in OUT/ps.txt, to see what hangs
-    // (with each node thread's kernel stack and wchan: where a blocked syscall waits)
-    ...(process.env.URING_KERNELS_PS ? [`(while sleep ${process.env.URING_KERNELS_PS}; do { ps; cat /proc/loadavg; for t in /proc/[0-9]*/task/*; do case "$(cat $t/comm 2>/dev/null)" in node*|MainThread|*Worker*|libuv*) echo "$t $(cat $t/comm) $(cat $t/wchan 2>/dev/null)"; cat $t/stack 2>/dev/null;; esac; done; echo ---; } >> ${out}/ps.txt 2>&1; done) & ps=$!`] : []),
+    // (with each node thread's kernel stack and wchan: where a blocked syscall waits; the fdinfo of
+    // every io_uring and eventfd fd: SQ/CQ heads and tails, overflow, eventfd counts; the TCP table)
+    ...(process.env.URING_KERNELS_PS ? [`(while sleep ${process.env.URING_KERNELS_PS}; do { ps; cat /proc/loadavg; for t in /proc/[0-9]*/task/*; do case "$(cat $t/comm 2>/dev/null)" in node*|MainThread|*Worker*|libuv*) echo "$t $(cat $t/comm) $(cat $t/wchan 2>/dev/null)"; cat $t/stack 2>/dev/null;; esac; done; for f in /proc/[0-9]*/fd/*; do case "$(readlink $f 2>/dev/null)" in *io_uring*|*eventfd*) echo "$f $(readlink $f)"; cat $(echo $f | sed s,/fd/,/fdinfo/,) 2>/dev/null;; esac; done; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; echo ---; } >> ${out}/ps.txt 2>&1; done) & ps=$!`] : []),
     'lane & l1=$!; lane & l2=$!; wait $l1 $l2',
     ...(process.env.URING_KERNELS_PS ? ['kill $ps'] : []),
     `s=0; for x in ${out}/status-*; do [ "$(cat $x)" = 0 ] || s=1; done; echo $s > ${out}/ava.status`,
