@@ -29,6 +29,37 @@ pub const MAX_GROUP_BUFFER_SIZE: u64 = (1 << 31) - 1;
 const IOU_PBUF_RING_INC: u16 = 2;
 const IORING_REGISTER_RING_FDS: u32 = 20;
 const IORING_REGISTER_FILE_ALLOC_RANGE: u32 = 25;
+
+/// io_uring_register(2) with an opcode the io-uring crate has no method for, made again on EINTR
+/// like every register call ([`retry_eintr`]).
+///
+/// # Safety
+/// `arg` must point to what `opcode` reads (and writes) for `nr_args`, alive for the call.
+unsafe fn register_raw(
+    io: &io_uring::IoUring,
+    opcode: u32,
+    arg: *mut libc::c_void,
+    nr_args: u32,
+) -> io::Result<()> {
+    retry_eintr(|| {
+        // SAFETY: the caller vouches for `arg` (above); the fd is the ring's own, open while `io`
+        // is borrowed.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_register,
+                std::os::fd::AsRawFd::as_raw_fd(io),
+                opcode,
+                arg,
+                nr_args,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    })
+}
 /// user_data tag of a legacy PROVIDE_BUFFERS that gives one buffer back (its CQE is internal).
 pub(crate) const PROVIDE: u64 = 1 << 61;
 
@@ -757,7 +788,7 @@ impl<K> Ring<K> {
         if self.reg.file_table {
             return Err(RingError::new("ERR_URING_TABLE_EXISTS", "the ring already has a file table; unregisterFiles() first (files cannot be re-registered once their process fds are closed)"));
         }
-        self.check_quiesce(reg::FILES2)?;
+        // FILES2, or FILES for the fallback below: FILES quiesces on every kernel FILES2 does.
         self.check_quiesce(reg::FILES)?;
         let io = self.io()?;
         match retry_eintr(|| io.submitter().register_files_sparse(n as u32)) {
@@ -822,24 +853,16 @@ impl<K> Ring<K> {
             len: start,
             resv: 0,
         };
-        let r = retry_eintr(|| {
-            // SAFETY: IORING_REGISTER_FILE_ALLOC_RANGE reads one io_uring_file_index_range at `arg`
-            // (nr_args 0); `range` is one, alive for the call.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_io_uring_register,
-                    std::os::fd::AsRawFd::as_raw_fd(io),
-                    IORING_REGISTER_FILE_ALLOC_RANGE,
-                    &range as *const Range,
-                    0u32,
-                )
-            };
-            if r < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(r)
-            }
-        });
+        // SAFETY: IORING_REGISTER_FILE_ALLOC_RANGE reads one io_uring_file_index_range at `arg`
+        // (nr_args 0); `range` is one, alive for the call.
+        let r = unsafe {
+            register_raw(
+                io,
+                IORING_REGISTER_FILE_ALLOC_RANGE,
+                &range as *const Range as *mut libc::c_void,
+                0,
+            )
+        };
         if let Err(e) = r {
             // Before 6.0 there is no range. Without FILE_INDEX_ALLOC (before 5.19) the kernel
             // never picks a slot by itself, so nothing can land in a pinned one; 5.19 has the
@@ -1196,24 +1219,16 @@ impl<K> Ring<K> {
             resv: 0,
             data: std::os::fd::AsRawFd::as_raw_fd(io) as u64,
         };
-        let r = retry_eintr(|| {
-            // SAFETY: IORING_REGISTER_RING_FDS reads and writes `nr_args` (1) io_uring_rsrc_update
-            // structs at `arg`; `up` is one, alive for the call.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_io_uring_register,
-                    std::os::fd::AsRawFd::as_raw_fd(io),
-                    IORING_REGISTER_RING_FDS,
-                    &mut up as *mut RsrcUpdate,
-                    1u32,
-                )
-            };
-            if r < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(r)
-            }
-        });
+        // SAFETY: IORING_REGISTER_RING_FDS reads and writes `nr_args` (1) io_uring_rsrc_update
+        // structs at `arg`; `up` is one, alive for the call.
+        let r = unsafe {
+            register_raw(
+                io,
+                IORING_REGISTER_RING_FDS,
+                &mut up as *mut RsrcUpdate as *mut libc::c_void,
+                1,
+            )
+        };
         if let Err(e) = r {
             if e.raw_os_error() == Some(libc::EINVAL) {
                 return Err(RingError::new(
