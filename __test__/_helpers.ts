@@ -147,6 +147,12 @@ export function skipSuccessTest(): (title: string, impl: Impl) => void {
   return testWhen(hasCqeSkip(), 'skipSuccess (IOSQE_CQE_SKIP_SUCCESS, IORING_FEAT_CQE_SKIP)', '5.17')
 }
 
+/** Keeps the JS thread busy for `ms` milliseconds (a slow loop body, a loaded machine). */
+export function busyWait(ms: number): void {
+  const end = Date.now() + ms
+  while (Date.now() < end);
+}
+
 /** `n` bytes, different at neighbouring offsets, different per `seed`. */
 export function pattern(n: number, seed = 0): Buffer {
   const b = Buffer.alloc(n)
@@ -322,17 +328,15 @@ export function ringUnavailable(): string | undefined {
  * io_uring's own behaviour, which the node:fs fallback (kernel.io_uring_disabled, a seccomp
  * filter) does not have.
  */
-export function testOnRing(title: string, impl: Implementation<[]>): void {
+export function testOnRing(title: string, impl: Implementation<[]>, run: typeof test | typeof test.serial = test): void {
   const why = ringUnavailable()
-  if (why === undefined) test(title, impl)
+  if (why === undefined) run(title, impl)
   else test.skip(`${title} (skipped: needs io_uring, here ${why}: uring/fs is on its node:fs fallback)`, impl)
 }
 
 /** testOnRing for test.serial. */
 export function testOnRingSerial(title: string, impl: Implementation<[]>): void {
-  const why = ringUnavailable()
-  if (why === undefined) test.serial(title, impl)
-  else test.skip(`${title} (skipped: needs io_uring, here ${why}: uring/fs is on its node:fs fallback)`, impl)
+  testOnRing(title, impl, test.serial)
 }
 
 const CAP_IPC_LOCK = 14n

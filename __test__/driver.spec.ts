@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { Ring, op } from '../index'
 import type { Op } from '../index'
 import { AbortError } from '../lib/driver'
-import { openFile, ring, testWhen, tmpFile, kernelAtLeast } from './_helpers'
+import { busyWait, openFile, ring, testWhen, tmpFile, kernelAtLeast } from './_helpers'
 import { MODES, delay, fifoPair, tracker } from './_driver'
 
 test('new Ring() picks SINGLE_ISSUER + DEFER_TASKRUN on a kernel that has it, else COOP_TASKRUN', (t) => {
@@ -545,14 +545,10 @@ for (const mode of MODES) {
   const whenTimeoutMultishot = mode.ok ? testWhen(kernelAtLeast('6.4'), 'multishot timeout (IORING_TIMEOUT_MULTISHOT)', '6.4') : when
   whenTimeoutMultishot(title('leaving a stream of a 1 ms multishot timeout from a slow loop ends the timeout'), async (t) => {
     const r = mk(t)
-    const busy = (ms: number): void => {
-      const end = Date.now() + ms
-      while (Date.now() < end);
-    }
     let n = 0
     for await (const v of r.stream(op.timeout(1, { multishot: true }))) {
       t.is(v, -62, 'each fire yields -ETIME')
-      busy(5)
+      busyWait(5)
       if (++n === 3) break
     }
     const deadline = Date.now() + 5000

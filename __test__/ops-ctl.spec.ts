@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Cqe, Ring, op, FUTEX2_SIZE_U32, PollAdd, Waitid } from '../index'
 import { native } from '../lib/native'
-import { Impl, closedFd, fifo, hasOp, kernelAtLeast, kernelFileName, ring, ringTables, run, skipSuccessTest, tempDir, testWhen, throwsCode } from './_helpers'
+import { Impl, busyWait, closedFd, fifo, hasOp, kernelAtLeast, kernelFileName, ring, ringTables, run, skipSuccessTest, tempDir, testWhen, throwsCode } from './_helpers'
 
 const ETIME = -62
 const ECANCELED = -125
@@ -185,8 +185,7 @@ timeoutMultishot('a multishot timeout fires n times, each with -ETIME, more on a
   // kernel's list, and a removal sent then gets -ENOENT while the timeout goes on: on a slow
   // machine (a loaded TCG guest) that is every time. So remove again until one finds it. The
   // 5 ms here make that window likely on any machine.
-  const end = Date.now() + 5
-  while (Date.now() < end);
+  busyWait(5)
   r.sq.push(op.timeoutRemove(5, { userData: 6 }))
   const seen: Cqe[] = []
   let removed: number | undefined

@@ -48,6 +48,8 @@ const KERNELS = {
   '6.12': { prefix: 'linux-image-6.12.', re: /^linux-image-6\.12\.(\d+)\+deb12-amd64$/ },
 }
 const ALL_ROWS = ['host', '5.10', '6.1', '6.12', '6.12-disabled', 'host-seccomp']
+// the rows where io_uring is switched off: they run the setup/doctor checks and uring/fs's fallback
+const OFF_ROWS = ['6.12-disabled', 'host-seccomp']
 const rows = rowsArg ? rowsArg.split(',') : ALL_ROWS
 for (const r of rows) if (!ALL_ROWS.includes(r)) die(`unknown row ${r} (rows: ${ALL_ROWS.join(', ')})`)
 
@@ -331,7 +333,7 @@ function skipReason(title) {
  * concurrency would on 2 CPUs. PRE prefixes every command (timeout, the seccomp launcher).
  */
 function rowScript(row, files, out, pre = '') {
-  const disabled = row === '6.12-disabled' || row === 'host-seccomp'
+  const disabled = OFF_ROWS.includes(row)
   const cause = row === 'host-seccomp' ? 'seccomp' : 'sysctl'
   const lines = []
   if (disabled) lines.push(`${pre}node scripts/test-kernels-check.js ${cause} > ${out}/checks.json 2> ${out}/checks.err; echo $? > ${out}/checks.status`)
@@ -504,7 +506,7 @@ function collect(row, outDir, run, files, expected) {
       res.failures.push(...missing.map((t) => `${t} (never reported)`))
     }
   }
-  if (row === '6.12-disabled' || row === 'host-seccomp') {
+  if (OFF_ROWS.includes(row)) {
     let checks
     try {
       checks = JSON.parse(read('checks.json')).checks
@@ -556,7 +558,7 @@ async function main() {
     const outDir = path.join(runsDir, row)
     fs.rmSync(outDir, { recursive: true, force: true })
     mkdirp(outDir)
-    const disabled = row === '6.12-disabled' || row === 'host-seccomp'
+    const disabled = OFF_ROWS.includes(row)
     const files = specFiles(disabled && !chosen ? FS_SPECS : selection)
     let run
     let kver = os.release()
