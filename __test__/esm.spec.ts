@@ -6,7 +6,7 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { OP_TABLE, Ring } from '../index'
+import { OP_TABLE, Ring, kernelQuirks } from '../index'
 import { kernelAtLeast } from './_helpers'
 
 // The compiled spec runs from dist/__test__; the repository is two levels up.
@@ -103,7 +103,14 @@ test('uring doctor --json reports this kernel, io_uring available, nodrop and th
     t.false(report.features[m.name], m.name)
   }
   t.true(Array.isArray(report.recommended))
-  if (kernelAtLeast('6.1')) t.true(report.recommended.some((r: { option: string }) => r.option === 'deferTaskrun'))
+  // The quirks are the ones this process finds (the doctor runs in a child process).
+  const quirks = kernelQuirks()
+  t.deepEqual(
+    report.quirks.map((q: { name: string }) => q.name),
+    Object.entries(quirks).filter(([, v]) => v).map(([k]) => k),
+  )
+  const deferOk = kernelAtLeast('6.1') && !quirks.eventfdLosesDeferredSignals
+  t.is(report.recommended.some((r: { option: string }) => r.option === 'deferTaskrun'), deferOk, 'deferTaskrun is recommended where it exists and works')
   t.true('ioUringDisabled' in report.sysctl)
   t.true('soft' in report.memlock)
 })

@@ -4,6 +4,7 @@
  */
 import { RingSetupError } from './errors'
 import { native } from './native'
+import { kernelQuirks } from './probe'
 import { FEATURE_SINCE, Features, Ring } from './ring'
 
 export interface DoctorReport {
@@ -23,6 +24,8 @@ export interface DoctorReport {
     lastOp: number | undefined
     ops: Array<{ name: string; kernelName: string; code: number; since: string; supported: boolean }>
   }
+  /** Kernel bugs found by trying them, and what uring does about each (see `kernelQuirks()`). */
+  quirks?: Array<{ name: string; effect: string }>
   /** Setup options recommended for this kernel, each with the reason. */
   recommended?: Array<{ option: string; why: string }>
 }
@@ -67,8 +70,16 @@ export function doctor(): DoctorReport {
   } finally {
     ring.close()
   }
+  const quirks = kernelQuirks()
+  report.quirks = []
+  if (quirks.eventfdLosesDeferredSignals) {
+    report.quirks.push({
+      name: 'eventfdLosesDeferredSignals',
+      effect: 'a DEFER_TASKRUN ring\'s eventfd hears only the first socket/pipe completion: new Ring() uses COOP_TASKRUN, and the driver of a deferTaskrun ring re-registers its eventfd per wakeup',
+    })
+  }
   const rec: Array<{ option: string; why: string }> = []
-  if (trySetup({ entries: 8, singleIssuer: true, deferTaskrun: true })) {
+  if (!quirks.eventfdLosesDeferredSignals && trySetup({ entries: 8, singleIssuer: true, deferTaskrun: true })) {
     rec.push({ option: 'singleIssuer', why: 'one thread submits: the kernel skips its submission locking' })
     rec.push({ option: 'deferTaskrun', why: 'completion work runs only when the process asks for completions, batched (6.1+)' })
   } else if (trySetup({ entries: 8, coopTaskrun: true, taskrunFlag: true })) {
@@ -115,6 +126,10 @@ export function formatDoctor(r: DoctorReport): string {
     for (const o of ops) {
       out.push(`    ${o.supported ? 'yes' : ' - '}  ${o.name.padEnd(16)} ${o.kernelName.padEnd(28)} ${o.supported ? '' : `needs ${o.since}`}`)
     }
+  }
+  if (r.quirks) {
+    out.push(`  kernel quirks             ${r.quirks.length === 0 ? 'none found' : r.quirks.map((q) => q.name).join(' ')}`)
+    for (const q of r.quirks) out.push(`    ${q.name}: ${q.effect}`)
   }
   if (r.recommended) {
     out.push(`  recommended setup         ${r.recommended.map((x) => x.option).join(', ') || '(defaults)'}`)

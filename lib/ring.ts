@@ -41,8 +41,8 @@ import type { Accept, AcceptResult, SendZc, SendmsgZc } from './ops-net'
  *
  * Unless one of `singleIssuer`, `deferTaskrun`, `coopTaskrun`, `taskrunFlag`, `sqpoll` or
  * `iopoll` is given (even as `false`), the ring picks the best completion mode the kernel has:
- * SINGLE_ISSUER + DEFER_TASKRUN (6.1+), else COOP_TASKRUN (5.19+), else neither, each with
- * TASKRUN_FLAG. `ring.params.flags` says which it got.
+ * SINGLE_ISSUER + DEFER_TASKRUN (6.1+; not on a kernel with `kernelQuirks().eventfdLosesDeferredSignals`),
+ * else COOP_TASKRUN (5.19+), else neither, each with TASKRUN_FLAG. `ring.params.flags` says which it got.
  */
 export interface RingOptions {
   /** SQ size (rounded up to a power of two by the kernel). Default 256; 1 to 32768, more with `clamp`. */

@@ -8,6 +8,7 @@
 //! - [`ring`]: the ring itself: submit, reap, wait, close; op memory kept alive until its CQE.
 //! - [`registrar`]: registered buffers and files as handles, direct descriptors, provided buffers.
 //! - [`diagnose`]: sysctls, seccomp and limits that explain a refused setup.
+//! - [`quirks`]: kernel bugs the library works around, found by trying them.
 
 pub mod cqueue;
 pub mod diagnose;
@@ -15,6 +16,7 @@ pub mod ops_ctl;
 pub mod ops_fs;
 pub mod ops_net;
 pub mod probe;
+pub mod quirks;
 pub mod registrar;
 pub mod ring;
 pub mod setup;

@@ -113,6 +113,10 @@ pub struct Driver {
     strong: bool,
     /// `ring.ref()` / `ring.unref()`.
     pub user_ref: bool,
+    /// Register the eventfd afresh on every wakeup: a DEFER_TASKRUN ring on a kernel whose
+    /// eventfd registration delivers only its first deferred-work signal
+    /// (`uring_core::quirks::eventfd_loses_deferred_signals`).
+    pub reregister: bool,
 }
 
 unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c_int) {
@@ -252,6 +256,7 @@ impl Driver {
             referenced: false,
             strong: false,
             user_ref: true,
+            reregister: false,
         };
         if r != 0 {
             d.stop(None);
@@ -303,6 +308,12 @@ impl Driver {
         // SAFETY: reads 8 bytes into `v` from our non-blocking eventfd, alive while the driver is;
         // EAGAIN (nothing to clear) is fine.
         unsafe { libc::read((*self.wake).efd, (&mut v as *mut u64).cast(), 8) };
+    }
+
+    /// The eventfd registered with the ring.
+    pub fn eventfd(&self) -> c_int {
+        // SAFETY: the Wake lives as long as the driver.
+        unsafe { (*self.wake).efd }
     }
 
     /// How many times the poll callback has run.

@@ -13,7 +13,9 @@ use std::rc::Rc;
 use std::time::Duration;
 use uring_core::registrar::Region;
 use uring_core::squeue::{Buffers, OpError};
-use uring_core::{diagnose, probe, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait};
+use uring_core::{
+    diagnose, probe, quirks, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait,
+};
 
 mod driver;
 pub mod sock;
@@ -390,12 +392,16 @@ pub struct NativeRing {
     hook: Option<driver::HookReg>,
 }
 
+/// IORING_SETUP_DEFER_TASKRUN (6.1).
+const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
+
 /// The taskrun modes `autoTaskrun` tries, best first: (singleIssuer + deferTaskrun, coopTaskrun), each with taskrunFlag.
 const AUTO_MODES: [(bool, bool); 3] = [(true, false), (false, true), (false, false)];
 
 /// Sets up a ring. Returns the ring, or a `SetupFailure` describing why it could not be.
 /// With `autoTaskrun`, tries SINGLE_ISSUER + DEFER_TASKRUN (6.1), then COOP_TASKRUN (5.19), then
-/// neither, taking the first this kernel accepts.
+/// neither, taking the first this kernel accepts; DEFER_TASKRUN is passed over on a kernel whose
+/// eventfd loses deferred-work signals (`uring_core::quirks`), which the async driver relies on.
 #[napi(ts_return_type = "NativeRing | SetupFailure")]
 pub fn open_ring(
     env: Env,
@@ -406,7 +412,11 @@ pub fn open_ring(
 ) -> Either<NativeRing, SetupFailure> {
     let base = SetupOptions::from(&options);
     let modes: &[(bool, bool)] = if auto_taskrun == Some(true) {
-        &AUTO_MODES
+        if quirks::eventfd_loses_deferred_signals() {
+            &AUTO_MODES[1..]
+        } else {
+            &AUTO_MODES
+        }
     } else {
         &[]
     };
@@ -613,6 +623,20 @@ impl NativeRing {
     /// Without this every later completion on a DEFER_TASKRUN ring woke the loop twice.
     #[napi]
     pub fn wake_reap(&mut self) -> Result<u32, String> {
+        if let Some(efd) = self
+            .driver
+            .as_ref()
+            .filter(|d| d.reregister)
+            .map(|d| d.eventfd())
+        {
+            // A fresh registration, before the reap: a signal the old one dropped was for work
+            // queued before this point, which the reap below runs; work queued after it signals
+            // through the new one.
+            self.ring.unregister_eventfd().map_err(ring_err)?;
+            self.ring
+                .register_eventfd(efd as f64, false)
+                .map_err(ring_err)?;
+        }
         // SAFETY: as in `submit`: JS is blocked in this call, so the slice is not aliased.
         let mirror: &mut [i32] = unsafe { self.mirror.as_mut() };
         let mut n = self.ring.reap(mirror).map_err(ring_err)?;
@@ -644,6 +668,9 @@ impl NativeRing {
                 .map_err(|e| (e.code.to_string(), e.message))
         })
         .map_err(|(code, msg)| napi::Error::new(code, msg))?;
+        let mut d = d;
+        d.reregister = self.ring.params().flags & SETUP_DEFER_TASKRUN != 0
+            && quirks::eventfd_loses_deferred_signals();
         self.driver = Some(d);
         self.ensure_hook();
         self.update_ref();
@@ -939,6 +966,22 @@ pub fn feature_table() -> Vec<FlagRow> {
             since: Some((*s).into()),
         })
         .collect()
+}
+
+/// Kernel bugs found by trying them (see `uring_core::quirks`), probed once per process.
+#[napi(object)]
+pub struct KernelQuirks {
+    /// A DEFER_TASKRUN ring's registered eventfd delivers only the first signal for completion
+    /// work queued from a poll wakeup (Linux 6.12.117). `new Ring()` then picks COOP_TASKRUN,
+    /// and the driver of a ring asked for DEFER_TASKRUN registers its eventfd afresh per wakeup.
+    pub eventfd_loses_deferred_signals: bool,
+}
+
+#[napi]
+pub fn kernel_quirks() -> KernelQuirks {
+    KernelQuirks {
+        eventfd_loses_deferred_signals: quirks::eventfd_loses_deferred_signals(),
+    }
 }
 
 #[napi]
