@@ -36,10 +36,10 @@ export interface KernelQuirks {
   /**
    * A DEFER_TASKRUN ring's registered eventfd delivers only the first signal for completion work
    * queued from a poll wakeup (a socket or pipe becoming ready); later ones are dropped, so an
-   * event loop sleeping on the eventfd never hears of them. Seen on Linux 6.12.117
-   * (Debian's 6.12 kernel package). Where true, `new Ring()` picks COOP_TASKRUN instead of DEFER_TASKRUN, and the
-   * driver of a ring made with `deferTaskrun: true` registers its eventfd afresh on every wakeup
-   * (two more syscalls per wakeup). Costs a scratch ring and a pipe on first call.
+   * event loop sleeping on the eventfd never hears of them. Seen on Linux 6.12.117 (Debian's 6.12
+   * kernel package). Where true, `new Ring()` picks COOP_TASKRUN instead of DEFER_TASKRUN, and
+   * the driver of a ring made with `deferTaskrun: true` registers its eventfd afresh on every
+   * wakeup (two more syscalls per wakeup). Costs a scratch ring and a pipe on first call.
    */
   eventfdLosesDeferredSignals: boolean
 }

@@ -289,6 +289,12 @@ impl<K> Ring<K> {
         self.in_flight
     }
 
+    /// Whether the ring was set up with IORING_SETUP_DEFER_TASKRUN: completion work runs only
+    /// inside this thread's GETEVENTS enters.
+    pub fn defers_taskrun(&self) -> bool {
+        self.params.flags & SETUP_DEFER_TASKRUN != 0
+    }
+
     /// How many times this ring has entered the kernel (io_uring_enter), for tests and benchmarks.
     pub fn enters(&self) -> u64 {
         self.enters

@@ -392,9 +392,6 @@ pub struct NativeRing {
     hook: Option<driver::HookReg>,
 }
 
-/// IORING_SETUP_DEFER_TASKRUN (6.1).
-const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
-
 /// The taskrun modes `autoTaskrun` tries, best first: (singleIssuer + deferTaskrun, coopTaskrun), each with taskrunFlag.
 const AUTO_MODES: [(bool, bool); 3] = [(true, false), (false, true), (false, false)];
 
@@ -663,14 +660,12 @@ impl NativeRing {
             return Err(napi::Error::new("ERR_URING_EVENTFD_IN_USE".to_string(), "an eventfd is registered with this ring (registrar.registerEventfd); the async driver needs the ring's eventfd slot: unregister it first".to_string()));
         }
         let ring = &mut self.ring;
-        let d = driver::Driver::start(env.raw(), on_wake.raw(), |efd| {
+        let mut d = driver::Driver::start(env.raw(), on_wake.raw(), |efd| {
             ring.register_eventfd(efd as f64, false)
                 .map_err(|e| (e.code.to_string(), e.message))
         })
         .map_err(|(code, msg)| napi::Error::new(code, msg))?;
-        let mut d = d;
-        d.reregister = self.ring.params().flags & SETUP_DEFER_TASKRUN != 0
-            && quirks::eventfd_loses_deferred_signals();
+        d.reregister = self.ring.defers_taskrun() && quirks::eventfd_loses_deferred_signals();
         self.driver = Some(d);
         self.ensure_hook();
         self.update_ref();
