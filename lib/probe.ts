@@ -39,7 +39,8 @@ export interface KernelQuirks {
    * event loop sleeping on the eventfd never hears of them. Seen on Linux 6.12.117 (Debian's 6.12
    * kernel package). Where true, `new Ring()` picks COOP_TASKRUN instead of DEFER_TASKRUN, and
    * the driver of a ring made with `deferTaskrun: true` registers its eventfd afresh on every
-   * wakeup (two more syscalls per wakeup). Costs a scratch ring and a pipe on first call.
+   * wakeup (two more syscalls per wakeup). Asked on the first DEFER_TASKRUN ring a process
+   * sets up; called before any, it sets up a scratch ring to ask.
    */
   eventfdLosesDeferredSignals: boolean
 }

@@ -11,21 +11,54 @@
 //! eventfd is readable then never hears of a socket that became ready, and the op stays
 //! pending until something else enters the kernel. Mainline and 6.1 signal these directly.
 //!
-//! [`eventfd_loses_deferred_signals`] finds out by doing it twice on a scratch ring.
+//! [`probe_on`] finds out by doing it twice on a fresh DEFER_TASKRUN ring the library has just
+//! set up (before anything else uses it), so that no ring is made for the test alone: without
+//! CAP_IPC_LOCK a ring's memory counts against RLIMIT_MEMLOCK, and a closed ring gives it back
+//! only some milliseconds later, from the kernel's background work, which made the first buffer
+//! registration of a process under a 64 KiB limit fail. [`eventfd_loses_deferred_signals`] falls
+//! back to a scratch ring only when no such ring has answered yet.
 
 use io_uring::{opcode, types, IoUring};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+static ANSWER: OnceLock<bool> = OnceLock::new();
+
+/// What a probe of this process has found, if one has run.
+pub fn known() -> Option<bool> {
+    ANSWER.get().copied()
+}
+
 /// Whether this kernel drops the eventfd signal for deferred completion work after the first
 /// one of a registration (see the module docs). False where DEFER_TASKRUN does not exist, and
-/// where the test cannot run (no eventfd, no pipe: nothing to decide with). Probed once per
-/// process; the first call costs a scratch ring, two polls on a pipe and, where signals are
-/// deferred, up to two RCU grace periods (on an affected kernel, up to one second in all).
+/// where the test cannot run (no eventfd, no pipe: nothing to decide with). When no ring has
+/// answered yet ([`probe_on`]), sets up a scratch ring to ask (see the module docs for its cost).
 pub fn eventfd_loses_deferred_signals() -> bool {
-    static ANSWER: OnceLock<bool> = OnceLock::new();
-    *ANSWER.get_or_init(|| probe_lost_signal().unwrap_or(false))
+    if let Some(v) = known() {
+        return v;
+    }
+    let scratch = IoUring::builder()
+        .setup_single_issuer()
+        .setup_defer_taskrun()
+        .build(4);
+    // No DEFER_TASKRUN (before 6.1), or no io_uring at all: nothing to work around.
+    let v = scratch
+        .ok()
+        .and_then(|mut r| lost_signal(&mut r))
+        .unwrap_or(false);
+    *ANSWER.get_or_init(|| v)
+}
+
+/// Answers the question on `ring`, a DEFER_TASKRUN ring just set up by this thread, with nothing
+/// submitted, registered or waiting in it yet; once per process. Leaves the ring as it found it:
+/// no eventfd, nothing in flight, an empty CQ (the SQ and CQ indexes have moved on by two).
+pub fn probe_on(ring: &mut IoUring) {
+    if known().is_none() {
+        if let Some(v) = lost_signal(ring) {
+            let _ = ANSWER.set(v);
+        }
+    }
 }
 
 /// Waits until `fd` is readable or `timeout` passes; true if readable.
@@ -58,13 +91,7 @@ fn drain(fd: &OwnedFd) {
 }
 
 /// None when the test cannot run here; Some(lost) otherwise.
-fn probe_lost_signal() -> Option<bool> {
-    // No DEFER_TASKRUN (before 6.1), or no io_uring at all: nothing to work around.
-    let mut ring: IoUring = IoUring::builder()
-        .setup_single_issuer()
-        .setup_defer_taskrun()
-        .build(4)
-        .ok()?;
+fn lost_signal(ring: &mut IoUring) -> Option<bool> {
     // SAFETY: eventfd(2) and pipe2(2) return new fds (or -1), owned from here on.
     let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
     if efd < 0 {
@@ -80,17 +107,27 @@ fn probe_lost_signal() -> Option<bool> {
     // SAFETY: both are new fds nothing else owns.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     ring.submitter().register_eventfd(efd.as_raw_fd()).ok()?;
+    let answer = rounds(ring, &efd, &rd, &wr);
+    let _ = ring.submitter().unregister_eventfd();
+    answer
+}
+
+/// The two rounds of [`lost_signal`]: each polls the pipe, writes to it, and sees whether the
+/// eventfd hears of the poll's completion work; then runs that work and takes its CQE, so the
+/// next round (and whoever uses the ring next) starts from an empty work list and CQ.
+fn rounds(ring: &mut IoUring, efd: &OwnedFd, rd: &OwnedFd, wr: &OwnedFd) -> Option<bool> {
     // How long the first (maybe deferred) signal took bounds how long the second may take.
     let mut first = Duration::ZERO;
+    let mut lost = false;
     for round in 0..2 {
         let poll = opcode::PollAdd::new(types::Fd(rd.as_raw_fd()), libc::POLLIN as u32)
             .build()
             .user_data(round);
-        // SAFETY: the SQE refers to no memory, only to `rd`, which outlives the ring's use of it
-        // (the poll completes below, or the ring is dropped first, which cancels it).
+        // SAFETY: the SQE refers to no memory, only to `rd`, which outlives the poll: the poll
+        // completes below (its CQE is taken) before `rd` is closed.
         unsafe { ring.submission().push(&poll).ok()? };
         ring.submit().ok()?;
-        drain(&efd); // whatever the submission itself signalled
+        drain(efd); // whatever the submission itself signalled
         let t0 = Instant::now();
         // SAFETY: writes one byte from a live buffer to our pipe.
         if unsafe { libc::write(wr.as_raw_fd(), b"x".as_ptr().cast(), 1) } != 1 {
@@ -103,23 +140,22 @@ fn probe_lost_signal() -> Option<bool> {
         } else {
             (first * 20).clamp(Duration::from_millis(100), Duration::from_secs(1))
         };
-        let got = readable(&efd, wait);
+        let got = readable(efd, wait);
         if round == 0 {
             if !got {
                 return None; // not even the first came: something else is wrong; do not guess
             }
             first = t0.elapsed();
-        } else if !got {
-            return Some(true);
+        } else {
+            lost = !got;
         }
-        drain(&efd);
-        drain(&rd);
-        // Run the deferred work (GETEVENTS) and take the poll's CQE, so round 1 starts from an
-        // empty work list as round 0 did.
+        drain(efd);
+        drain(rd);
+        // Run the deferred work (GETEVENTS) and take the poll's CQE.
         let ts = types::Timespec::new().sec(1);
         let args = types::SubmitArgs::new().timespec(&ts);
         ring.submitter().submit_with_args(1, &args).ok()?;
         ring.completion().for_each(drop);
     }
-    Some(false)
+    Some(lost)
 }

@@ -295,6 +295,18 @@ impl<K> Ring<K> {
         self.params.flags & SETUP_DEFER_TASKRUN != 0
     }
 
+    /// On a DEFER_TASKRUN ring nothing has used yet: answers [`crate::quirks`]' question with it
+    /// (once per process), so that no ring has to be set up for the test alone.
+    /// A ring made `disabled` (its submissions would wait in the SQ until it is enabled) or with
+    /// IOPOLL (which cannot poll) leaves the question to a scratch ring.
+    pub fn probe_quirks(&mut self) {
+        if self.defers_taskrun() && self.enabled && self.params.flags & SETUP_IOPOLL == 0 {
+            if let Some(io) = self.io.as_mut() {
+                crate::quirks::probe_on(io);
+            }
+        }
+    }
+
     /// How many times this ring has entered the kernel (io_uring_enter), for tests and benchmarks.
     pub fn enters(&self) -> u64 {
         self.enters

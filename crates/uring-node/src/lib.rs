@@ -14,7 +14,7 @@ use std::time::Duration;
 use uring_core::registrar::Region;
 use uring_core::squeue::{Buffers, OpError};
 use uring_core::{
-    diagnose, probe, quirks, setup, Batch, Ring, RingError, SetupOptions, SqPoll, Wait,
+    diagnose, probe, quirks, setup, Batch, Ring, RingError, SetupError, SetupOptions, SqPoll, Wait,
 };
 
 mod driver;
@@ -395,6 +395,37 @@ pub struct NativeRing {
 /// The taskrun modes `autoTaskrun` tries, best first: (singleIssuer + deferTaskrun, coopTaskrun), each with taskrunFlag.
 const AUTO_MODES: [(bool, bool); 3] = [(true, false), (false, true), (false, false)];
 
+/// The first of [`AUTO_MODES`] this kernel accepts. A DEFER_TASKRUN ring answers
+/// `uring_core::quirks`' question first (nothing else has used it yet); where its eventfd loses
+/// deferred-work signals, which the async driver relies on, it is let go for COOP_TASKRUN.
+fn open_auto(base: &SetupOptions) -> std::result::Result<Ring<BatchRef>, SetupError> {
+    let mut i = 0;
+    loop {
+        let (defer, coop) = AUTO_MODES[i];
+        i += 1;
+        let o = SetupOptions {
+            single_issuer: defer,
+            defer_taskrun: defer,
+            coop_taskrun: coop,
+            taskrun_flag: defer || coop,
+            ..base.clone()
+        };
+        match Ring::new(&o) {
+            Ok(mut ring) => {
+                ring.probe_quirks();
+                if defer && quirks::known() == Some(true) {
+                    continue;
+                }
+                return Ok(ring);
+            }
+            // Only "this kernel lacks the flag" moves on to the next mode; any other failure is
+            // the answer.
+            Err(e) if e.code == "ERR_URING_INVALID_OPTION" && i < AUTO_MODES.len() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Sets up a ring. Returns the ring, or a `SetupFailure` describing why it could not be.
 /// With `autoTaskrun`, tries SINGLE_ISSUER + DEFER_TASKRUN (6.1), then COOP_TASKRUN (5.19), then
 /// neither, taking the first this kernel accepts; DEFER_TASKRUN is passed over on a kernel whose
@@ -408,31 +439,14 @@ pub fn open_ring(
     auto_taskrun: Option<bool>,
 ) -> Either<NativeRing, SetupFailure> {
     let base = SetupOptions::from(&options);
-    let modes: &[(bool, bool)] = if auto_taskrun == Some(true) {
-        if quirks::eventfd_loses_deferred_signals() {
-            &AUTO_MODES[1..]
-        } else {
-            &AUTO_MODES
-        }
+    let result = if auto_taskrun == Some(true) {
+        open_auto(&base)
     } else {
-        &[]
+        Ring::new(&base).map(|mut ring| {
+            ring.probe_quirks();
+            ring
+        })
     };
-    let mut result = Ring::new(&base);
-    for (i, &(defer, coop)) in modes.iter().enumerate() {
-        let o = SetupOptions {
-            single_issuer: defer,
-            defer_taskrun: defer,
-            coop_taskrun: coop,
-            taskrun_flag: defer || coop,
-            ..base.clone()
-        };
-        result = Ring::new(&o);
-        // Only "this kernel lacks the flag" moves on to the next mode; any other failure is the answer.
-        match &result {
-            Err(e) if e.code == "ERR_URING_INVALID_OPTION" && i + 1 < modes.len() => continue,
-            _ => break,
-        }
-    }
     match result {
         Ok(ring) => Either::A(NativeRing {
             ring,
